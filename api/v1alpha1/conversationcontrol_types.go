@@ -1,0 +1,278 @@
+/*
+Copyright 2026 The switchboard-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// ControlState is the desired switchboard state of the conversation.
+// +kubebuilder:validation:Enum=Active;Offered;Released
+type ControlState string
+
+const (
+	// StateActive: the integration controls the conversation (passControl, or
+	// acceptControl when it is already pending).
+	StateActive ControlState = "Active"
+	// StateOffered: control is offered to the integration (offerControl); it becomes
+	// pending until it accepts.
+	StateOffered ControlState = "Offered"
+	// StateReleased: no integration controls the conversation (releaseControl).
+	StateReleased ControlState = "Released"
+)
+
+// DeletionPolicy says what happens to the conversation when the object is deleted.
+// +kubebuilder:validation:Enum=Orphan;Release
+type DeletionPolicy string
+
+const (
+	// DeletionPolicyOrphan leaves the conversation as it is.
+	DeletionPolicyOrphan DeletionPolicy = "Orphan"
+	// DeletionPolicyRelease calls releaseControl on delete, while the conversation is
+	// still where this object put it.
+	DeletionPolicyRelease DeletionPolicy = "Release"
+)
+
+// DriftPolicy says what happens when someone else moves the conversation after the
+// operator applied the desired state.
+// +kubebuilder:validation:Enum=Report;Enforce
+type DriftPolicy string
+
+const (
+	// DriftPolicyReport only reports drift (InSync=False) and does not fight it.
+	DriftPolicyReport DriftPolicy = "Report"
+	// DriftPolicyEnforce re-applies the desired state, at most once per pollInterval.
+	DriftPolicyEnforce DriftPolicy = "Enforce"
+)
+
+// IntegrationNext is the keyword that targets the `next` integration of the one that
+// is currently active.
+const IntegrationNext = "next"
+
+// Action is a switchboard action.
+// +kubebuilder:validation:Enum=passControl;offerControl;acceptControl;releaseControl
+type Action string
+
+const (
+	// ActionPassControl makes the target integration active.
+	ActionPassControl Action = "passControl"
+	// ActionOfferControl makes the target integration pending.
+	ActionOfferControl Action = "offerControl"
+	// ActionAcceptControl makes the pending integration active.
+	ActionAcceptControl Action = "acceptControl"
+	// ActionReleaseControl leaves the conversation with no active integration.
+	ActionReleaseControl Action = "releaseControl"
+)
+
+// LocalObjectReference names an object in the same namespace.
+type LocalObjectReference struct {
+	// Name of the object.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +required
+	Name string `json:"name"`
+}
+
+// ConversationControlSpec declares who should control one conversation.
+// +kubebuilder:validation:XValidation:rule="self.state == 'Released' || has(self.integration)",message="integration is required unless state is Released",fieldPath=".integration"
+// +kubebuilder:validation:XValidation:rule="self.state != 'Released' || !has(self.integration)",message="integration must not be set when state is Released",fieldPath=".integration"
+type ConversationControlSpec struct {
+	// SwitchboardRef names the Switchboard (the app connection) in the same namespace.
+	// Immutable: a conversation id only has a meaning within its app.
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="switchboardRef is immutable"
+	// +required
+	SwitchboardRef LocalObjectReference `json:"switchboardRef"`
+
+	// ConversationID is the Sunshine Conversations conversation id. Immutable.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=128
+	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9_-]+$`
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="conversationId is immutable"
+	// +required
+	ConversationID string `json:"conversationId"`
+
+	// State is the desired switchboard state: Active (the integration controls the
+	// conversation), Offered (control is offered to it), or Released (nobody controls it).
+	// +kubebuilder:default=Active
+	// +optional
+	State ControlState `json:"state,omitempty"`
+
+	// Integration is the id, name or integrationType of a switchboard integration of the
+	// app, or `next` (the next integration of the one currently active; applied once
+	// per generation). Required unless state is Released.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=128
+	// +optional
+	Integration string `json:"integration,omitempty"`
+
+	// Metadata is passed with the switchboard action. Flat string values; keys and
+	// values together at most 4 KB as JSON. Changing only the metadata does not cause a
+	// new handoff.
+	// +kubebuilder:validation:MaxProperties=128
+	// +kubebuilder:validation:XValidation:rule="self.map(k, size(k) + size(self[k]) + 6).sum() <= 4096",message="metadata must fit in 4 KB as JSON (keys and values together)"
+	// +optional
+	Metadata map[string]string `json:"metadata,omitempty"`
+
+	// DeletionPolicy: Orphan leaves the conversation as it is; Release releases control
+	// on delete while the conversation is still where this object put it.
+	// +kubebuilder:default=Orphan
+	// +optional
+	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
+
+	// DriftPolicy: Report only reports a conversation moved by someone else (InSync=False);
+	// Enforce re-applies the desired state, at most once per pollInterval.
+	// +kubebuilder:default=Report
+	// +optional
+	DriftPolicy DriftPolicy `json:"driftPolicy,omitempty"`
+
+	// PollInterval is how often the live state is re-read; 0s means never. At least 10s
+	// otherwise.
+	// +kubebuilder:default="5m"
+	// +kubebuilder:validation:XValidation:rule="duration(self) == duration('0s') || duration(self) >= duration('10s')",message="pollInterval must be 0s (never) or at least 10s"
+	// +optional
+	PollInterval *metav1.Duration `json:"pollInterval,omitempty"`
+
+	// Suspend stops all API calls for this object; deletion still works.
+	// +optional
+	Suspend bool `json:"suspend,omitempty"`
+}
+
+// IntegrationReference identifies a switchboard integration.
+type IntegrationReference struct {
+	// ID of the switchboard integration.
+	// +optional
+	ID string `json:"id,omitempty"`
+	// Name of the switchboard integration.
+	// +optional
+	Name string `json:"name,omitempty"`
+	// IntegrationType of the switchboard integration.
+	// +optional
+	IntegrationType string `json:"integrationType,omitempty"`
+}
+
+// AppliedAction records a switchboard action the operator made.
+type AppliedAction struct {
+	// Action is the switchboard action.
+	Action Action `json:"action"`
+	// State is the desired state the action applied.
+	State ControlState `json:"state"`
+	// Integration is spec.integration as it was when the action was made (may be `next`).
+	// +optional
+	Integration string `json:"integration,omitempty"`
+	// Generation is the object's generation the action applied.
+	Generation int64 `json:"generation"`
+	// Time the action was made.
+	Time metav1.Time `json:"time"`
+	// Reached is the integration the action made active or pending, where known (for
+	// `next`, the integration it reached).
+	// +optional
+	Reached *IntegrationReference `json:"reached,omitempty"`
+	// Before is the live state observed just before the action was made. For an action in
+	// flight it lets the next pass tell, from the live state, whether the action landed.
+	// +optional
+	Before *LiveState `json:"before,omitempty"`
+}
+
+// LiveState is the switchboard state of a conversation as read from the API.
+type LiveState struct {
+	// Active integration, if any.
+	// +optional
+	Active *IntegrationReference `json:"active,omitempty"`
+	// Pending integration, if any.
+	// +optional
+	Pending *IntegrationReference `json:"pending,omitempty"`
+}
+
+// ConversationControlStatus is what the operator did and observed.
+type ConversationControlStatus struct {
+	// ObservedGeneration is the generation last finished (applied or stalled); -1 before
+	// the first reconcile.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// Conditions: Ready, InSync, and Reconciling or Stalled while they are True.
+	// +listType=map
+	// +listMapKey=type
+	// +optional
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// LastAppliedAction is what the operator last did successfully.
+	// +optional
+	LastAppliedAction *AppliedAction `json:"lastAppliedAction,omitempty"`
+
+	// InFlightAction is an action that was sent and whose outcome is not yet recorded.
+	// After a restart the operator decides from the live state whether it landed, so a
+	// `next` handoff is never applied twice.
+	// +optional
+	InFlightAction *AppliedAction `json:"inFlightAction,omitempty"`
+
+	// ActiveIntegration is the integration the API last reported as active.
+	// +optional
+	ActiveIntegration *IntegrationReference `json:"activeIntegration,omitempty"`
+
+	// PendingIntegration is the integration the API last reported as pending.
+	// +optional
+	PendingIntegration *IntegrationReference `json:"pendingIntegration,omitempty"`
+
+	// LastObservedTime is when the live state was last read.
+	// +optional
+	LastObservedTime *metav1.Time `json:"lastObservedTime,omitempty"`
+
+	// LastHandledReconcileAt echoes the last handled value of the requestedAt annotation.
+	// +optional
+	LastHandledReconcileAt string `json:"lastHandledReconcileAt,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=cc,categories=switchboard
+// +kubebuilder:printcolumn:name="Conversation",type=string,JSONPath=`.spec.conversationId`
+// +kubebuilder:printcolumn:name="State",type=string,JSONPath=`.spec.state`
+// +kubebuilder:printcolumn:name="Integration",type=string,JSONPath=`.spec.integration`
+// +kubebuilder:printcolumn:name="Active",type=string,JSONPath=`.status.activeIntegration.name`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+
+// ConversationControl declares which switchboard integration should control one
+// conversation of a Sunshine Conversations app.
+type ConversationControl struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// Spec is the desired control of the conversation.
+	// +required
+	Spec ConversationControlSpec `json:"spec"`
+
+	// Status is what the operator did and observed.
+	// +kubebuilder:default={"observedGeneration":-1}
+	// +optional
+	Status ConversationControlStatus `json:"status,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+
+// ConversationControlList contains a list of ConversationControl.
+type ConversationControlList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []ConversationControl `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&ConversationControl{}, &ConversationControlList{})
+}

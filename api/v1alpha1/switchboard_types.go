@@ -1,0 +1,210 @@
+/*
+Copyright 2026 The switchboard-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// AuthType is how the operator authenticates to the Sunshine Conversations API.
+// +kubebuilder:validation:Enum=Basic;JWT
+type AuthType string
+
+const (
+	// AuthTypeBasic sends the key id and secret as HTTP Basic credentials.
+	AuthTypeBasic AuthType = "Basic"
+	// AuthTypeJWT signs a short-lived HS256 JWT with the key secret (kid header = key
+	// id, scope claim "app").
+	AuthTypeJWT AuthType = "JWT"
+)
+
+// SecretReference names a Secret in the same namespace.
+type SecretReference struct {
+	// Name of the Secret. It must hold the keys `keyId` and `secret`.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +required
+	Name string `json:"name"`
+}
+
+// SwitchboardAuth says which credentials to use for the app.
+type SwitchboardAuth struct {
+	// Type of authentication: Basic, or JWT (HS256 with a kid header and scope "app").
+	// +kubebuilder:default=Basic
+	// +optional
+	Type AuthType `json:"type,omitempty"`
+
+	// SecretRef names a Secret in the Switchboard's namespace with the API key: keys
+	// `keyId` and `secret`. Changes to the Secret take effect without a restart.
+	// +required
+	SecretRef SecretReference `json:"secretRef"`
+}
+
+// RateLimit is a client-side token bucket shared by every call made for one app.
+type RateLimit struct {
+	// RequestsPerSecond is the sustained rate of calls to the vendor's API.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=1000
+	// +kubebuilder:default=10
+	// +optional
+	RequestsPerSecond int32 `json:"requestsPerSecond,omitempty"`
+
+	// Burst is the number of calls allowed at once above the sustained rate.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=10000
+	// +kubebuilder:default=20
+	// +optional
+	Burst int32 `json:"burst,omitempty"`
+}
+
+// SwitchboardSpec is a connection to one Sunshine Conversations app.
+type SwitchboardSpec struct {
+	// Endpoint is the API base URL, such as https://acme.zendesk.com/sc or
+	// https://api.smooch.io. It must use https, except for loopback hosts (a local
+	// simulator).
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=512
+	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() in ['http', 'https'] && url(self).getHostname() != ''",message="endpoint must be an absolute http(s) URL such as https://acme.zendesk.com/sc"
+	// +kubebuilder:validation:XValidation:rule="!isURL(self) || url(self).getScheme() == 'https' || self.matches('^http://(localhost|127\\\\.[0-9]{1,3}\\\\.[0-9]{1,3}\\\\.[0-9]{1,3}|\\\\[::1\\\\])(:[0-9]{1,5})?(/.*)?$')",message="endpoint must use https unless its host is a loopback address"
+	// +required
+	Endpoint string `json:"endpoint"`
+
+	// AppID is the Sunshine Conversations app id. Immutable.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=128
+	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9_-]+$`
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="appId is immutable"
+	// +required
+	AppID string `json:"appId"`
+
+	// Auth names the credentials for the app.
+	// +required
+	Auth SwitchboardAuth `json:"auth"`
+
+	// RateLimit is the client-side limit for every call on this app.
+	// +kubebuilder:default={"requestsPerSecond":10,"burst":20}
+	// +optional
+	RateLimit RateLimit `json:"rateLimit,omitempty"`
+
+	// RefreshInterval is how often the switchboard and its integrations are listed
+	// again. Defaults to 10m.
+	// +kubebuilder:default="10m"
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('10s')",message="refreshInterval must be at least 10s"
+	// +optional
+	RefreshInterval *metav1.Duration `json:"refreshInterval,omitempty"`
+}
+
+// SwitchboardIntegrationStatus is one switchboard integration as listed by the API.
+type SwitchboardIntegrationStatus struct {
+	// ID of the switchboard integration.
+	ID string `json:"id"`
+	// Name of the switchboard integration, usable as a target in ConversationControls.
+	Name string `json:"name"`
+	// IntegrationType is `custom` for custom integrations, or the OAuth client id /
+	// first-party type such as `zd:agentWorkspace`.
+	// +optional
+	IntegrationType string `json:"integrationType,omitempty"`
+	// IntegrationID is the linked integration's id.
+	// +optional
+	IntegrationID string `json:"integrationId,omitempty"`
+	// Next is the name of the integration targeted by the keyword `next`.
+	// +optional
+	Next string `json:"next,omitempty"`
+}
+
+// SwitchboardStatus is what the operator observed of the app's switchboard.
+type SwitchboardStatus struct {
+	// ObservedGeneration is the generation last reconciled; -1 before the first reconcile.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// Conditions: Ready, and Reconciling or Stalled while they are True.
+	// +listType=map
+	// +listMapKey=type
+	// +optional
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// SwitchboardID is the id of the app's switchboard.
+	// +optional
+	SwitchboardID string `json:"switchboardId,omitempty"`
+
+	// Enabled tells whether the app's switchboard is enabled.
+	// +optional
+	Enabled bool `json:"enabled,omitempty"`
+
+	// DefaultIntegration is the name of the default switchboard integration.
+	// +optional
+	DefaultIntegration string `json:"defaultIntegration,omitempty"`
+
+	// Integrations as listed by the API, refreshed every refreshInterval.
+	// +listType=atomic
+	// +optional
+	Integrations []SwitchboardIntegrationStatus `json:"integrations,omitempty"`
+
+	// LastRefreshTime is when the integrations were last listed.
+	// +optional
+	LastRefreshTime *metav1.Time `json:"lastRefreshTime,omitempty"`
+
+	// CredentialsHash identifies (without revealing) the Secret version last used, so a
+	// rotation is noticed. It is a truncated SHA-256 of the Secret's resourceVersion.
+	// +optional
+	CredentialsHash string `json:"credentialsHash,omitempty"`
+
+	// LastHandledReconcileAt echoes the last handled value of the requestedAt annotation.
+	// +optional
+	LastHandledReconcileAt string `json:"lastHandledReconcileAt,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=sb,categories=switchboard
+// +kubebuilder:printcolumn:name="App",type=string,JSONPath=`.spec.appId`
+// +kubebuilder:printcolumn:name="Endpoint",type=string,JSONPath=`.spec.endpoint`,priority=1
+// +kubebuilder:printcolumn:name="Default",type=string,JSONPath=`.status.defaultIntegration`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+
+// Switchboard is a connection to one Sunshine Conversations app: its endpoint, its
+// credentials and a client-side rate limit. Its status lists the app's switchboard
+// integrations.
+type Switchboard struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// Spec is the desired connection.
+	// +required
+	Spec SwitchboardSpec `json:"spec"`
+
+	// Status is what the operator observed.
+	// +kubebuilder:default={"observedGeneration":-1}
+	// +optional
+	Status SwitchboardStatus `json:"status,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+
+// SwitchboardList contains a list of Switchboard.
+type SwitchboardList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []Switchboard `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&Switchboard{}, &SwitchboardList{})
+}
