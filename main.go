@@ -30,6 +30,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	switchboardv1alpha1 "github.com/switchboard-operator/switchboard-operator/api/v1alpha1"
@@ -83,7 +84,7 @@ func main() {
 		os.Exit(1)
 	}
 
-	if err := controllers.SetupWithManager(mgr, opts); err != nil {
+	if _, err := controllers.SetupWithManager(mgr, opts, ctrlmetrics.Registry); err != nil {
 		setupLog.Error(err, "Unable to set up the reconcilers")
 		os.Exit(1)
 	}

@@ -17,11 +17,31 @@ limitations under the License.
 package controllers
 
 import (
+	"context"
 	"flag"
+	"fmt"
+	"reflect"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	sbv1 "github.com/switchboard-operator/switchboard-operator/api/v1alpha1"
+	"github.com/switchboard-operator/switchboard-operator/pkg/sunshine"
 )
+
+// FieldOwner is the field manager of every write the operator makes.
+const FieldOwner = "switchboard-operator"
 
 // Options configure the reconcilers; main binds them to command-line flags.
 type Options struct {
@@ -29,20 +49,201 @@ type Options struct {
 	MaxConcurrentReconciles int
 	// APITimeout bounds every call to the vendor's API.
 	APITimeout time.Duration
+	// DeletionTimeout bounds how long deletion with policy Release keeps trying.
+	DeletionTimeout time.Duration
+	// SecretCheckInterval is how often a Switchboard's Secret is read again.
+	SecretCheckInterval time.Duration
+	// SwitchboardRetryInterval is how often an object waiting for its Switchboard looks again.
+	SwitchboardRetryInterval time.Duration
+	// RetryBaseDelay and RetryMaxDelay bound the exponential backoff after transient errors.
+	RetryBaseDelay, RetryMaxDelay time.Duration
+}
+
+// DefaultOptions are the flags' defaults.
+func DefaultOptions() Options {
+	return Options{
+		MaxConcurrentReconciles:  8,
+		APITimeout:               10 * time.Second,
+		DeletionTimeout:          2 * time.Minute,
+		SecretCheckInterval:      time.Minute,
+		SwitchboardRetryInterval: time.Minute,
+		RetryBaseDelay:           time.Second,
+		RetryMaxDelay:            5 * time.Minute,
+	}
 }
 
 // BindFlags registers the options as flags on fs, with their defaults.
 func (o *Options) BindFlags(fs *flag.FlagSet) {
-	fs.IntVar(&o.MaxConcurrentReconciles, "max-concurrent-reconciles", 4,
+	d := DefaultOptions()
+	fs.IntVar(&o.MaxConcurrentReconciles, "max-concurrent-reconciles", d.MaxConcurrentReconciles,
 		"Number of ConversationControls reconciled at once.")
-	fs.DurationVar(&o.APITimeout, "api-timeout", 10*time.Second,
-		"Timeout of every call to the Sunshine Conversations API.")
+	fs.DurationVar(&o.APITimeout, "api-timeout", d.APITimeout, "Timeout of every call to the Sunshine Conversations API.")
+	fs.DurationVar(&o.DeletionTimeout, "deletion-timeout", d.DeletionTimeout,
+		"How long deletion with deletionPolicy Release keeps trying to release before giving up with a Warning event.")
+	fs.DurationVar(&o.SecretCheckInterval, "secret-check-interval", d.SecretCheckInterval,
+		"How often a Switchboard's Secret is read again to pick up a rotation.")
+	fs.DurationVar(&o.SwitchboardRetryInterval, "switchboard-retry-interval", d.SwitchboardRetryInterval,
+		"How often a ConversationControl waiting for its Switchboard looks again.")
+	fs.DurationVar(&o.RetryBaseDelay, "retry-base-delay", d.RetryBaseDelay, "First delay of the backoff after a transient error.")
+	fs.DurationVar(&o.RetryMaxDelay, "retry-max-delay", d.RetryMaxDelay, "Longest delay of the backoff after transient errors.")
 }
 
-// SetupWithManager registers the Switchboard and ConversationControl reconcilers.
-func SetupWithManager(mgr ctrl.Manager, opts Options) error {
-	if err := (&SwitchboardReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
-		return err
+// Reconcilers are the two reconcilers, wired and registered with a manager.
+type Reconcilers struct {
+	Switchboard         *SwitchboardReconciler
+	ConversationControl *ConversationControlReconciler
+}
+
+// SetupWithManager builds both reconcilers with the real vendor client and registers
+// them. reg (the manager's metrics registry) may be nil.
+func SetupWithManager(mgr ctrl.Manager, opts Options, reg prometheus.Registerer) (*Reconcilers, error) {
+	var clientMetrics *sunshine.Metrics
+	var ownMetrics *Metrics
+	if reg != nil {
+		clientMetrics = sunshine.NewMetrics(reg)
+		ownMetrics = NewMetrics(reg)
 	}
-	return (&ConversationControlReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr, opts)
+	connector := &SecretConnector{Reader: mgr.GetAPIReader(), Metrics: clientMetrics, Timeout: opts.APITimeout}
+	return Setup(mgr, opts, connector, ownMetrics)
+}
+
+// Setup registers both reconcilers with the given connector (tests pass their own).
+func Setup(mgr ctrl.Manager, opts Options, connector Connector, metrics *Metrics) (*Reconcilers, error) {
+	c := client.WithFieldOwner(mgr.GetClient(), FieldOwner)
+	rs := &Reconcilers{
+		Switchboard: &SwitchboardReconciler{
+			Client: c, Connector: connector, SecretCheckInterval: opts.SecretCheckInterval,
+		},
+		ConversationControl: &ConversationControlReconciler{
+			Client: c, Connector: connector, Metrics: metrics,
+			Recorder:                 mgr.GetEventRecorder(FieldOwner),
+			DeletionTimeout:          opts.DeletionTimeout,
+			SwitchboardRetryInterval: opts.SwitchboardRetryInterval,
+		},
+	}
+	if err := rs.Switchboard.SetupWithManager(mgr, opts); err != nil {
+		return nil, err
+	}
+	if err := rs.ConversationControl.SetupWithManager(mgr, opts); err != nil {
+		return nil, err
+	}
+	return rs, nil
+}
+
+// SetupWithManager registers the Switchboard reconciler.
+func (r *SwitchboardReconciler) SetupWithManager(mgr ctrl.Manager, opts Options) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&sbv1.Switchboard{}, builder.WithPredicates(specOrMetadataChanged())).
+		Named("switchboard").
+		WithOptions(controller.Options{RateLimiter: newRateLimiter(opts)}).
+		Complete(r)
+}
+
+// SetupWithManager registers the ConversationControl reconciler, its field indexes, and
+// the watch that wakes a Switchboard's ConversationControls when the Switchboard becomes
+// Ready, changes integrations or credentials, and a conflict's loser when the winner goes.
+func (r *ConversationControlReconciler) SetupWithManager(mgr ctrl.Manager, opts Options) error {
+	ctx := context.Background()
+	indexer := mgr.GetFieldIndexer()
+	if err := indexer.IndexField(ctx, &sbv1.ConversationControl{}, conversationIDIndex, func(o client.Object) []string {
+		return []string{o.(*sbv1.ConversationControl).Spec.ConversationID}
+	}); err != nil {
+		return fmt.Errorf("indexing %s: %w", conversationIDIndex, err)
+	}
+	if err := indexer.IndexField(ctx, &sbv1.ConversationControl{}, switchboardRefIndex, func(o client.Object) []string {
+		return []string{o.(*sbv1.ConversationControl).Spec.SwitchboardRef.Name}
+	}); err != nil {
+		return fmt.Errorf("indexing %s: %w", switchboardRefIndex, err)
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&sbv1.ConversationControl{}, builder.WithPredicates(specOrMetadataChanged())).
+		Watches(&sbv1.Switchboard{}, handler.EnqueueRequestsFromMapFunc(r.controlsOfSwitchboard),
+			builder.WithPredicates(switchboardUsable())).
+		Watches(&sbv1.ConversationControl{}, handler.EnqueueRequestsFromMapFunc(r.peersOf),
+			builder.WithPredicates(predicate.Funcs{
+				CreateFunc:  func(event.CreateEvent) bool { return false },
+				UpdateFunc:  func(event.UpdateEvent) bool { return false },
+				DeleteFunc:  func(event.DeleteEvent) bool { return true },
+				GenericFunc: func(event.GenericEvent) bool { return false },
+			})).
+		Named("conversationcontrol").
+		WithOptions(controller.Options{
+			MaxConcurrentReconciles: opts.MaxConcurrentReconciles,
+			RateLimiter:             newRateLimiter(opts),
+		}).
+		Complete(r)
+}
+
+// controlsOfSwitchboard maps a Switchboard to the ConversationControls that use it.
+func (r *ConversationControlReconciler) controlsOfSwitchboard(ctx context.Context, o client.Object) []reconcile.Request {
+	var list sbv1.ConversationControlList
+	if err := r.List(ctx, &list, client.InNamespace(o.GetNamespace()), client.MatchingFields{switchboardRefIndex: o.GetName()}); err != nil {
+		return nil
+	}
+	return requestsFor(list.Items)
+}
+
+// peersOf maps a deleted ConversationControl to the others that target its conversation.
+func (r *ConversationControlReconciler) peersOf(ctx context.Context, o client.Object) []reconcile.Request {
+	var list sbv1.ConversationControlList
+	if err := r.List(ctx, &list, client.MatchingFields{conversationIDIndex: o.(*sbv1.ConversationControl).Spec.ConversationID}); err != nil {
+		return nil
+	}
+	return requestsFor(list.Items)
+}
+
+func requestsFor(items []sbv1.ConversationControl) []reconcile.Request {
+	requests := make([]reconcile.Request, 0, len(items))
+	for i := range items {
+		requests = append(requests, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&items[i])})
+	}
+	return requests
+}
+
+// specOrMetadataChanged passes creations, deletions, and updates of the spec (generation),
+// labels, annotations (requestedAt) or deletion, but never the operator's own status
+// writes.
+func specOrMetadataChanged() predicate.Predicate {
+	return predicate.Funcs{
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			o, n := e.ObjectOld, e.ObjectNew
+			return o.GetGeneration() != n.GetGeneration() ||
+				!reflect.DeepEqual(o.GetLabels(), n.GetLabels()) ||
+				!reflect.DeepEqual(o.GetAnnotations(), n.GetAnnotations()) ||
+				!o.GetDeletionTimestamp().Equal(n.GetDeletionTimestamp())
+		},
+	}
+}
+
+// switchboardUsable passes Switchboard updates that matter to its ConversationControls:
+// Ready changed, or the integrations or credentials changed.
+func switchboardUsable() predicate.Predicate {
+	return predicate.Funcs{
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			o, ok1 := e.ObjectOld.(*sbv1.Switchboard)
+			n, ok2 := e.ObjectNew.(*sbv1.Switchboard)
+			if !ok1 || !ok2 {
+				return false
+			}
+			return meta.IsStatusConditionTrue(o.Status.Conditions, sbv1.ConditionReady) !=
+				meta.IsStatusConditionTrue(n.Status.Conditions, sbv1.ConditionReady) ||
+				!equality.Semantic.DeepEqual(o.Status.Integrations, n.Status.Integrations) ||
+				o.Status.CredentialsHash != n.Status.CredentialsHash
+		},
+	}
+}
+
+// newRateLimiter is the per-object backoff after transient errors: exponential from
+// RetryBaseDelay to RetryMaxDelay, with up to 10% jitter so that objects that failed
+// together do not retry together.
+func newRateLimiter(opts Options) workqueue.TypedRateLimiter[reconcile.Request] {
+	return jitterRateLimiter{workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](opts.RetryBaseDelay, opts.RetryMaxDelay)}
+}
+
+type jitterRateLimiter struct {
+	workqueue.TypedRateLimiter[reconcile.Request]
+}
+
+func (l jitterRateLimiter) When(item reconcile.Request) time.Duration {
+	return withJitter(l.TypedRateLimiter.When(item))
 }

@@ -21,6 +21,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -29,14 +30,18 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	switchboardv1alpha1 "github.com/switchboard-operator/switchboard-operator/api/v1alpha1"
+	"github.com/switchboard-operator/switchboard-operator/pkg/sunshine/sunshinetest"
 )
 
 // These specs run against a real kube-apiserver and etcd (envtest), built from source
@@ -49,7 +54,26 @@ var (
 	testScheme = runtime.NewScheme()
 	suiteCtx   context.Context
 	suiteStop  context.CancelFunc
+
+	// sim is the switchboard simulator the operator talks to; reset before every spec.
+	sim *sunshinetest.Server
+	// reconcilers are the reconcilers running in the suite's manager.
+	reconcilers *Reconcilers
+	// suiteMetrics is the registry the manager's metrics go to.
+	suiteMetrics = prometheus.NewRegistry()
 )
+
+// suiteOptions are the reconcilers' options in the suite: short intervals so that retries
+// and rechecks happen within a spec's time.
+var suiteOptions = Options{
+	MaxConcurrentReconciles:  4,
+	APITimeout:               2 * time.Second,
+	DeletionTimeout:          4 * time.Second,
+	SecretCheckInterval:      time.Second,
+	SwitchboardRetryInterval: time.Second,
+	RetryBaseDelay:           50 * time.Millisecond,
+	RetryMaxDelay:            time.Second,
+}
 
 func TestControllers(t *testing.T) {
 	RegisterFailHandler(Fail)
@@ -59,6 +83,9 @@ func TestControllers(t *testing.T) {
 var _ = BeforeSuite(func() {
 	logf.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
 	suiteCtx, suiteStop = context.WithCancel(context.Background())
+	SetDefaultEventuallyTimeout(20 * time.Second)
+	SetDefaultEventuallyPollingInterval(50 * time.Millisecond)
+	SetDefaultConsistentlyPollingInterval(100 * time.Millisecond)
 
 	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
 		Fail("KUBEBUILDER_ASSETS is not set: run the suite with `make test`, which builds the envtest binaries (`make envtest`) and sets it")
@@ -80,11 +107,31 @@ var _ = BeforeSuite(func() {
 	k8sClient, err = client.New(cfg, client.Options{Scheme: testScheme})
 	Expect(err).NotTo(HaveOccurred())
 	ctrl.SetLogger(logf.Log)
+
+	sim, err = sunshinetest.NewServer(testSeed())
+	Expect(err).NotTo(HaveOccurred())
+
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:     testScheme,
+		Metrics:    metricsserver.Options{BindAddress: "0"},
+		Controller: config.Controller{SkipNameValidation: ptrTo(true)},
+		Client:     client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}},
+	})
+	Expect(err).NotTo(HaveOccurred())
+	reconcilers, err = SetupWithManager(mgr, suiteOptions, suiteMetrics)
+	Expect(err).NotTo(HaveOccurred())
+	go func() {
+		defer GinkgoRecover()
+		Expect(mgr.Start(suiteCtx)).To(Succeed())
+	}()
 })
 
 var _ = AfterSuite(func() {
 	if suiteStop != nil {
 		suiteStop()
+	}
+	if sim != nil {
+		sim.Close()
 	}
 	if testEnv != nil {
 		Expect(testEnv.Stop()).To(Succeed())
@@ -102,3 +149,5 @@ func newNamespace() string {
 	})
 	return ns.Name
 }
+
+func ptrTo[T any](v T) *T { return &v }

@@ -18,27 +18,179 @@ package controllers
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	kerrors "k8s.io/apimachinery/pkg/util/errors"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	switchboardv1alpha1 "github.com/switchboard-operator/switchboard-operator/api/v1alpha1"
+	sbv1 "github.com/switchboard-operator/switchboard-operator/api/v1alpha1"
 )
 
-// SwitchboardReconciler reconciles Switchboard objects.
-//
-// Skeleton: it registers the watch only; the connection check comes with the
-// reconciler's own change.
+// +kubebuilder:rbac:groups=switchboard.conversations.dev,resources=switchboards,verbs=get;list;watch
+// +kubebuilder:rbac:groups=switchboard.conversations.dev,resources=switchboards/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get
+
+// SwitchboardReconciler checks the connection to one Sunshine Conversations app and lists
+// its switchboard integrations into status.
 type SwitchboardReconciler struct {
 	client.Client
+	// Connector builds and shares the API client of each Switchboard.
+	Connector Connector
+	// Now returns the current time; tests may replace it.
+	Now func() time.Time
+	// SecretCheckInterval is how often the Secret is read again to notice a rotation
+	// (Secrets are not watched: the operator may only get them).
+	SecretCheckInterval time.Duration
 }
 
-// Reconcile is a placeholder that does nothing yet.
-func (r *SwitchboardReconciler) Reconcile(_ context.Context, _ ctrl.Request) (ctrl.Result, error) {
-	return ctrl.Result{}, nil
+// defaultRefreshInterval applies when spec.refreshInterval is unset.
+const defaultRefreshInterval = 10 * time.Minute
+
+// Reconcile reads the Secret, connects, and lists the app's switchboard and its
+// integrations when something changed or the refresh interval passed. It sets Ready, and
+// Reconciling or Stalled.
+func (r *SwitchboardReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+	sb := &sbv1.Switchboard{}
+	if err := r.Get(ctx, req.NamespacedName, sb); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.Connector.Forget(req.NamespacedName)
+		}
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !sb.DeletionTimestamp.IsZero() {
+		r.Connector.Forget(req.NamespacedName)
+		return ctrl.Result{}, nil
+	}
+	patcher := newStatusPatcher(sb)
+	defer func() {
+		if err := patcher.patch(ctx, r.Client, sb); err != nil {
+			retErr = kerrors.NewAggregate([]error{retErr, err})
+		}
+	}()
+	conds := conditions{list: &sb.Status.Conditions, generation: sb.Generation}
+	if meta.FindStatusCondition(sb.Status.Conditions, sbv1.ConditionReady) == nil {
+		conds.set(sbv1.ConditionReady, metav1.ConditionUnknown, sbv1.ReasonProgressing, "the operator is connecting to the app")
+	}
+
+	api, fingerprint, err := r.Connector.Connect(ctx, sb, true)
+	if err != nil {
+		return r.failed(sb, conds, err)
+	}
+	requestedAt := sb.Annotations[sbv1.AnnotationRequestedAt]
+	if r.refreshDue(sb, fingerprint, requestedAt) {
+		if err := r.refresh(ctx, sb, api); err != nil {
+			return r.failed(sb, conds, err)
+		}
+		sb.Status.CredentialsHash = fingerprint
+		sb.Status.LastHandledReconcileAt = requestedAt
+	}
+	conds.ready(sbv1.ReasonSwitchboardReady, fmt.Sprintf("switchboard %s of app %s listed with %d integrations",
+		sb.Status.SwitchboardID, sb.Spec.AppID, len(sb.Status.Integrations)))
+	sb.Status.ObservedGeneration = sb.Generation
+	return ctrl.Result{RequeueAfter: withJitter(r.nextCheck(sb))}, nil
 }
 
-// SetupWithManager registers the reconciler with the manager.
-func (r *SwitchboardReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	return ctrl.NewControllerManagedBy(mgr).For(&switchboardv1alpha1.Switchboard{}).Named("switchboard").Complete(r)
+func (r *SwitchboardReconciler) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+// refreshDue tells whether the switchboard must be listed again: a new generation, new
+// credentials or settings, a requestedAt annotation, not Ready, or the interval passed.
+func (r *SwitchboardReconciler) refreshDue(sb *sbv1.Switchboard, fingerprint, requestedAt string) bool {
+	return sb.Status.ObservedGeneration != sb.Generation ||
+		sb.Status.CredentialsHash != fingerprint ||
+		sb.Status.LastHandledReconcileAt != requestedAt ||
+		!meta.IsStatusConditionTrue(sb.Status.Conditions, sbv1.ConditionReady) ||
+		sb.Status.LastRefreshTime == nil ||
+		r.now().Sub(sb.Status.LastRefreshTime.Time) >= refreshInterval(sb)
+}
+
+// refresh lists the app's switchboard and its integrations into status.
+func (r *SwitchboardReconciler) refresh(ctx context.Context, sb *sbv1.Switchboard, api SunshineAPI) error {
+	switchboards, err := api.ListSwitchboards(ctx)
+	if err != nil {
+		return err
+	}
+	if len(switchboards) == 0 {
+		return errNoSwitchboard
+	}
+	board := switchboards[0]
+	integrations, err := api.ListSwitchboardIntegrations(ctx, board.ID)
+	if err != nil {
+		return err
+	}
+	names := make(map[string]string, len(integrations))
+	for _, i := range integrations {
+		names[i.ID] = i.Name
+	}
+	sb.Status.SwitchboardID = board.ID
+	sb.Status.Enabled = board.Enabled
+	sb.Status.DefaultIntegration = names[board.DefaultSwitchboardIntegrationID]
+	sb.Status.Integrations = make([]sbv1.SwitchboardIntegrationStatus, 0, len(integrations))
+	for _, i := range integrations {
+		sb.Status.Integrations = append(sb.Status.Integrations, sbv1.SwitchboardIntegrationStatus{
+			ID: i.ID, Name: i.Name, IntegrationType: i.IntegrationType, IntegrationID: i.IntegrationID,
+			Next: names[i.NextSwitchboardIntegrationID],
+		})
+	}
+	now := metav1.NewTime(r.now())
+	sb.Status.LastRefreshTime = &now
+	return nil
+}
+
+// errNoSwitchboard is returned when the app has no switchboard.
+var errNoSwitchboard = errors.New("the app has no switchboard")
+
+// failed records a failure to connect or list. Terminal failures are Stalled, and the
+// Secret is still checked every SecretCheckInterval so that a fixed Secret recovers
+// without a restart; transient ones are retried with backoff.
+func (r *SwitchboardReconciler) failed(sb *sbv1.Switchboard, conds conditions, err error) (ctrl.Result, error) {
+	f := classify(err)
+	if errors.Is(err, errNoSwitchboard) {
+		f = failure{Reason: sbv1.ReasonSwitchboardNotFound, Terminal: true, Message: "the app has no switchboard: create one in Sunshine Conversations", Err: err}
+	}
+	conds.fail(f)
+	if !f.Terminal {
+		if f.RetryAfter > 0 {
+			return ctrl.Result{RequeueAfter: withJitter(f.RetryAfter)}, nil
+		}
+		return ctrl.Result{}, f.Err
+	}
+	sb.Status.ObservedGeneration = sb.Generation
+	return ctrl.Result{RequeueAfter: withJitter(r.SecretCheckInterval)}, nil
+}
+
+// nextCheck is when to look again: the Secret check, or the integrations refresh when it
+// comes first.
+func (r *SwitchboardReconciler) nextCheck(sb *sbv1.Switchboard) time.Duration {
+	next := r.SecretCheckInterval
+	if sb.Status.LastRefreshTime != nil {
+		if due := sb.Status.LastRefreshTime.Add(refreshInterval(sb)).Sub(r.now()); due < next {
+			next = max(due, time.Second)
+		}
+	}
+	return next
+}
+
+// refreshInterval is spec.refreshInterval, or the default.
+func refreshInterval(sb *sbv1.Switchboard) time.Duration {
+	if sb.Spec.RefreshInterval == nil || sb.Spec.RefreshInterval.Duration <= 0 {
+		return defaultRefreshInterval
+	}
+	return sb.Spec.RefreshInterval.Duration
+}
+
+// switchboardKey names a ConversationControl's Switchboard.
+func switchboardKey(cc *sbv1.ConversationControl) types.NamespacedName {
+	return types.NamespacedName{Namespace: cc.Namespace, Name: cc.Spec.SwitchboardRef.Name}
 }

@@ -188,8 +188,14 @@ var _ = Describe("API validation", func() {
 		func(manifest, field, value, message string) {
 			obj := objectFromYAML(manifest, ns, nil)
 			Expect(createAndCleanUp(obj)).To(Succeed())
-			Expect(unstructured.SetNestedField(obj.Object, value, "spec", field)).To(Succeed())
-			err := k8sClient.Update(suiteCtx, obj)
+			var err error
+			// The operator may write to the object meanwhile: retry optimistic-lock conflicts.
+			Eventually(func() bool {
+				Expect(k8sClient.Get(suiteCtx, client.ObjectKeyFromObject(obj), obj)).To(Succeed())
+				Expect(unstructured.SetNestedField(obj.Object, value, "spec", field)).To(Succeed())
+				err = k8sClient.Update(suiteCtx, obj)
+				return apierrors.IsConflict(err)
+			}).Should(BeFalse())
 			Expect(apierrors.IsInvalid(err)).To(BeTrue(), "want 422 Invalid, got %v", err)
 			Expect(err.Error()).To(ContainSubstring("spec." + field))
 			Expect(err.Error()).To(ContainSubstring(message))

@@ -1,0 +1,140 @@
+/*
+Copyright 2026 The switchboard-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"context"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	sbv1 "github.com/switchboard-operator/switchboard-operator/api/v1alpha1"
+)
+
+// conditions sets the kstatus-compatible conditions of one object: Ready is always
+// present; Reconciling and Stalled exist only while True and never together; every
+// condition carries the object's generation.
+type conditions struct {
+	list       *[]metav1.Condition
+	generation int64
+}
+
+func (c conditions) set(condType string, status metav1.ConditionStatus, reason, message string) {
+	meta.SetStatusCondition(c.list, metav1.Condition{
+		Type:               condType,
+		Status:             status,
+		Reason:             reason,
+		Message:            message,
+		ObservedGeneration: c.generation,
+	})
+}
+
+// ready marks the object Ready=True and clears Reconciling and Stalled.
+func (c conditions) ready(reason, message string) {
+	meta.RemoveStatusCondition(c.list, sbv1.ConditionReconciling)
+	meta.RemoveStatusCondition(c.list, sbv1.ConditionStalled)
+	c.set(sbv1.ConditionReady, metav1.ConditionTrue, reason, message)
+}
+
+// reconciling marks the object as progressing (Reconciling=True, Ready=False).
+func (c conditions) reconciling(reason, message string) {
+	meta.RemoveStatusCondition(c.list, sbv1.ConditionStalled)
+	c.set(sbv1.ConditionReconciling, metav1.ConditionTrue, reason, message)
+	c.set(sbv1.ConditionReady, metav1.ConditionFalse, reason, message)
+}
+
+// stalled marks the object as stuck until something changes (Stalled=True, Ready=False).
+func (c conditions) stalled(reason, message string) {
+	meta.RemoveStatusCondition(c.list, sbv1.ConditionReconciling)
+	c.set(sbv1.ConditionStalled, metav1.ConditionTrue, reason, message)
+	c.set(sbv1.ConditionReady, metav1.ConditionFalse, reason, message)
+}
+
+// notReady marks Ready=False without Reconciling or Stalled (suspended, deleting).
+func (c conditions) notReady(reason, message string) {
+	meta.RemoveStatusCondition(c.list, sbv1.ConditionReconciling)
+	meta.RemoveStatusCondition(c.list, sbv1.ConditionStalled)
+	c.set(sbv1.ConditionReady, metav1.ConditionFalse, reason, message)
+}
+
+// fail records a classified error: Stalled for terminal errors, Reconciling otherwise.
+func (c conditions) fail(f failure) {
+	if f.Terminal {
+		c.stalled(f.Reason, f.Message)
+		return
+	}
+	c.reconciling(f.Reason, f.Message)
+}
+
+// statusPatcher writes an object's status once per reconcile, as a merge patch of the
+// status alone, and only when it changed.
+type statusPatcher struct {
+	original client.Object
+}
+
+func newStatusPatcher(obj client.Object) statusPatcher {
+	return statusPatcher{original: obj.DeepCopyObject().(client.Object)}
+}
+
+// patch sends the status change of obj, if any. The base of the patch is obj itself with
+// the original status, so the patch holds nothing but status fields and needs no
+// resourceVersion (metadata may have been patched in between).
+func (p statusPatcher) patch(ctx context.Context, c client.Client, obj client.Object) error {
+	if equality.Semantic.DeepEqual(statusOf(p.original), statusOf(obj)) {
+		return nil
+	}
+	base := obj.DeepCopyObject().(client.Object)
+	copyStatus(base, p.original)
+	if err := c.Status().Patch(ctx, obj, client.MergeFrom(base)); err != nil && !apierrors.IsNotFound(err) {
+		return err
+	}
+	return nil
+}
+
+// patchNow sends the status change of obj right away (in the middle of a reconcile) and
+// makes the result the base of the next patch.
+func (p *statusPatcher) patchNow(ctx context.Context, c client.Client, obj client.Object) error {
+	if err := p.patch(ctx, c, obj); err != nil {
+		return err
+	}
+	p.original = obj.DeepCopyObject().(client.Object)
+	return nil
+}
+
+// statusOf returns the status of one of this API's objects.
+func statusOf(obj client.Object) any {
+	switch o := obj.(type) {
+	case *sbv1.ConversationControl:
+		return &o.Status
+	case *sbv1.Switchboard:
+		return &o.Status
+	}
+	return nil
+}
+
+// copyStatus copies the status of from into to (objects of the same kind).
+func copyStatus(to, from client.Object) {
+	switch t := to.(type) {
+	case *sbv1.ConversationControl:
+		t.Status = *from.(*sbv1.ConversationControl).Status.DeepCopy()
+	case *sbv1.Switchboard:
+		t.Status = *from.(*sbv1.Switchboard).Status.DeepCopy()
+	}
+}
