@@ -154,8 +154,8 @@ var _ = Describe("ConversationControl handoffs", func() {
 				c.Annotations = map[string]string{sbv1.AnnotationRequestedAt: "2026-11-27T10:00:00Z"}
 			})
 			Eventually(func() string { return liveState(conv).Active }).Should(Equal("agent-workspace"))
+			Eventually(func() string { return get(cc).Status.LastHandledReconcileAt }).Should(Equal("2026-11-27T10:00:00Z"))
 			got := waitReady(cc)
-			Expect(got.Status.LastHandledReconcileAt).To(Equal("2026-11-27T10:00:00Z"))
 			Expect(condition(got, sbv1.ConditionInSync).Status).To(Equal(metav1.ConditionTrue))
 			Consistently(func() int { return calls(sunshinetest.OpPassControl) }, quiet).Should(Equal(1))
 		})

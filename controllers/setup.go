@@ -97,25 +97,39 @@ type Reconcilers struct {
 // SetupWithManager builds both reconcilers with the real vendor client and registers
 // them. reg (the manager's metrics registry) may be nil.
 func SetupWithManager(mgr ctrl.Manager, opts Options, reg prometheus.Registerer) (*Reconcilers, error) {
+	deps := Dependencies{}
 	var clientMetrics *sunshine.Metrics
-	var ownMetrics *Metrics
 	if reg != nil {
 		clientMetrics = sunshine.NewMetrics(reg)
-		ownMetrics = NewMetrics(reg)
+		deps.Metrics = NewMetrics(reg)
 	}
-	connector := &SecretConnector{Reader: mgr.GetAPIReader(), Metrics: clientMetrics, Timeout: opts.APITimeout}
-	return Setup(mgr, opts, connector, ownMetrics)
+	deps.Connector = &SecretConnector{Reader: mgr.GetAPIReader(), Metrics: clientMetrics, Timeout: opts.APITimeout}
+	return Setup(mgr, opts, deps)
 }
 
-// Setup registers both reconcilers with the given connector (tests pass their own).
-func Setup(mgr ctrl.Manager, opts Options, connector Connector, metrics *Metrics) (*Reconcilers, error) {
-	c := client.WithFieldOwner(mgr.GetClient(), FieldOwner)
+// Dependencies are what the reconcilers are built with.
+type Dependencies struct {
+	// Connector hands out API clients (required).
+	Connector Connector
+	// Metrics records handoffs (optional).
+	Metrics *Metrics
+	// Client overrides the manager's client (optional; tests wrap it to inject faults).
+	Client client.Client
+}
+
+// Setup registers both reconcilers with the given dependencies.
+func Setup(mgr ctrl.Manager, opts Options, deps Dependencies) (*Reconcilers, error) {
+	c := deps.Client
+	if c == nil {
+		c = mgr.GetClient()
+	}
+	c = client.WithFieldOwner(c, FieldOwner)
 	rs := &Reconcilers{
 		Switchboard: &SwitchboardReconciler{
-			Client: c, Connector: connector, SecretCheckInterval: opts.SecretCheckInterval,
+			Client: c, Connector: deps.Connector, SecretCheckInterval: opts.SecretCheckInterval,
 		},
 		ConversationControl: &ConversationControlReconciler{
-			Client: c, Connector: connector, Metrics: metrics,
+			Client: c, Connector: deps.Connector, Metrics: deps.Metrics,
 			Recorder:                 mgr.GetEventRecorder(FieldOwner),
 			DeletionTimeout:          opts.DeletionTimeout,
 			SwitchboardRetryInterval: opts.SwitchboardRetryInterval,

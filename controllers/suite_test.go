@@ -19,7 +19,9 @@ package controllers
 import (
 	"context"
 	"os"
+	"errors"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,16 +33,19 @@ import (
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	switchboardv1alpha1 "github.com/switchboard-operator/switchboard-operator/api/v1alpha1"
+	"github.com/switchboard-operator/switchboard-operator/pkg/sunshine"
 	"github.com/switchboard-operator/switchboard-operator/pkg/sunshine/sunshinetest"
 )
 
@@ -118,7 +123,11 @@ var _ = BeforeSuite(func() {
 		Client:     client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}},
 	})
 	Expect(err).NotTo(HaveOccurred())
-	reconcilers, err = SetupWithManager(mgr, suiteOptions, suiteMetrics)
+	reconcilers, err = Setup(mgr, suiteOptions, Dependencies{
+		Connector: &SecretConnector{Reader: mgr.GetAPIReader(), Metrics: sunshine.NewMetrics(suiteMetrics), Timeout: suiteOptions.APITimeout},
+		Metrics:   NewMetrics(suiteMetrics),
+		Client:    interceptor.NewClient(withoutWatch{mgr.GetClient()}, interceptor.Funcs{SubResourcePatch: injectedPatchFault}),
+	})
 	Expect(err).NotTo(HaveOccurred())
 	go func() {
 		defer GinkgoRecover()
@@ -151,3 +160,25 @@ func newNamespace() string {
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// statusPatchFault, when set, decides whether the reconcilers' next status patch of an
+// object fails, to simulate a crash between an API call and the status write.
+var statusPatchFault atomic.Pointer[func(obj client.Object, patch []byte) bool]
+
+func injectedPatchFault(ctx context.Context, c client.Client, subResource string, obj client.Object, patch client.Patch, opts ...client.SubResourcePatchOption) error {
+	if hook := statusPatchFault.Load(); hook != nil {
+		data, err := patch.Data(obj)
+		if err == nil && (*hook)(obj, data) {
+			return errors.New("injected: the operator stopped before writing status")
+		}
+	}
+	return c.SubResource(subResource).Patch(ctx, obj, patch, opts...)
+}
+
+// withoutWatch adapts the manager's client to what the interceptor wraps; the reconcilers
+// never call Watch.
+type withoutWatch struct{ client.Client }
+
+func (withoutWatch) Watch(context.Context, client.ObjectList, ...client.ListOption) (watch.Interface, error) {
+	return nil, errors.New("watch is not supported here")
+}
