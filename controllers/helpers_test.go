@@ -108,9 +108,9 @@ func newEnv() env {
 	sb := &sbv1.Switchboard{
 		ObjectMeta: metav1.ObjectMeta{Name: switchboardNm, Namespace: e.ns},
 		Spec: sbv1.SwitchboardSpec{
-			Endpoint: sim.URL,
-			AppID:    testAppID,
-			Auth:     sbv1.SwitchboardAuth{Type: sbv1.AuthTypeBasic, SecretRef: sbv1.SecretReference{Name: secretName}},
+			Endpoint:  sim.URL,
+			AppID:     testAppID,
+			Auth:      sbv1.SwitchboardAuth{Type: sbv1.AuthTypeBasic, SecretRef: sbv1.SecretReference{Name: secretName}},
 			RateLimit: sbv1.RateLimit{RequestsPerSecond: 100, Burst: 100},
 		},
 	}

@@ -25,7 +25,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	kerrors "k8s.io/apimachinery/pkg/util/errors"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -188,9 +187,4 @@ func refreshInterval(sb *sbv1.Switchboard) time.Duration {
 		return defaultRefreshInterval
 	}
 	return sb.Spec.RefreshInterval.Duration
-}
-
-// switchboardKey names a ConversationControl's Switchboard.
-func switchboardKey(cc *sbv1.ConversationControl) types.NamespacedName {
-	return types.NamespacedName{Namespace: cc.Namespace, Name: cc.Spec.SwitchboardRef.Name}
 }

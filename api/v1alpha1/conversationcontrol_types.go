@@ -25,13 +25,13 @@ import (
 type ControlState string
 
 const (
-	// StateActive: the integration controls the conversation (passControl, or
+	// StateActive means the integration controls the conversation (passControl, or
 	// acceptControl when it is already pending).
 	StateActive ControlState = "Active"
-	// StateOffered: control is offered to the integration (offerControl); it becomes
+	// StateOffered means control is offered to the integration (offerControl); it becomes
 	// pending until it accepts.
 	StateOffered ControlState = "Offered"
-	// StateReleased: no integration controls the conversation (releaseControl).
+	// StateReleased means no integration controls the conversation (releaseControl).
 	StateReleased ControlState = "Released"
 )
 
@@ -271,8 +271,4 @@ type ConversationControlList struct {
 	metav1.TypeMeta `json:",inline"`
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []ConversationControl `json:"items"`
-}
-
-func init() {
-	SchemeBuilder.Register(&ConversationControl{}, &ConversationControlList{})
 }

@@ -204,7 +204,3 @@ type SwitchboardList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []Switchboard `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&Switchboard{}, &SwitchboardList{})
-}

@@ -144,7 +144,7 @@ func tryCall(srv *Server, method, path string, auth authFn, body string) (respon
 	if err != nil {
 		return response{}, err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	b, err := io.ReadAll(resp.Body)
 	return response{status: resp.StatusCode, header: resp.Header, body: b}, err
 }
