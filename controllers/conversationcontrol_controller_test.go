@@ -58,6 +58,8 @@ var _ = Describe("ConversationControl handoffs", func() {
 			Consistently(func() int { return calls(sunshinetest.OpPassControl) }, quiet).Should(Equal(1),
 				"no second handoff, not even for `next`")
 			Expect(liveState(conv).Active).To(Equal(wantActive))
+			Expect(eventReasons(e.ns, "handoff")).To(Equal([]string{sbv1.EventReasonHandoffApplied}),
+				"one Event for the handoff, none for the no-op passes after it")
 		},
 		Entry("by name", func() string { return "agent-workspace" }, "agent-workspace"),
 		Entry("by id", func() string { return integrationID("agent-workspace") }, "agent-workspace"),
@@ -274,3 +276,42 @@ var _ = Describe("ConversationControl handoffs", func() {
 		Expect(liveState(conv).Active).To(Equal("partner"))
 	})
 })
+
+var _ = Describe("Metrics", func() {
+	It("counts handoffs by action and result, their latency, and API requests", func() {
+		e := newEnv()
+		conv := newConversation("bot", "")
+		cc := e.control("metrics", conv, sbv1.StateActive, "agent-workspace")
+		before := counterValue("switchboard_operator_handoffs_total", map[string]string{"action": "passControl", "result": "applied"})
+		create(cc)
+		waitReady(cc)
+		Expect(counterValue("switchboard_operator_handoffs_total", map[string]string{"action": "passControl", "result": "applied"})).
+			To(Equal(before + 1))
+		Expect(counterValue("sunshine_client_requests_total", map[string]string{"operation": "passControl", "code": "200"})).
+			To(BeNumerically(">=", 1))
+		families, err := suiteMetrics.Gather()
+		Expect(err).NotTo(HaveOccurred())
+		Expect(families).To(ContainElement(HaveField("GetName()", "switchboard_operator_handoff_latency_seconds")))
+	})
+})
+
+// counterValue reads a counter of the suite's registry (0 when absent).
+func counterValue(name string, labels map[string]string) float64 {
+	families, err := suiteMetrics.Gather()
+	Expect(err).NotTo(HaveOccurred())
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+	metrics:
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if want, ok := labels[l.GetName()]; ok && want != l.GetValue() {
+					continue metrics
+				}
+			}
+			return m.GetCounter().GetValue()
+		}
+	}
+	return 0
+}

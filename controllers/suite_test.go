@@ -18,7 +18,11 @@ package controllers
 
 import (
 	"context"
+	"bytes"
+	"encoding/json"
 	"errors"
+	"io"
+	"sync"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -29,6 +33,7 @@ import (
 	. "github.com/onsi/gomega"
 	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -86,7 +91,7 @@ func TestControllers(t *testing.T) {
 }
 
 var _ = BeforeSuite(func() {
-	logf.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
+	logf.SetLogger(zap.New(zap.WriteTo(io.MultiWriter(GinkgoWriter, &suiteLogs)), zap.UseDevMode(true)))
 	suiteCtx, suiteStop = context.WithCancel(context.Background())
 	SetDefaultEventuallyTimeout(20 * time.Second)
 	SetDefaultEventuallyPollingInterval(50 * time.Millisecond)
@@ -136,6 +141,9 @@ var _ = BeforeSuite(func() {
 })
 
 var _ = AfterSuite(func() {
+	if k8sClient != nil {
+		expectNoSecretLeaked()
+	}
 	if suiteStop != nil {
 		suiteStop()
 	}
@@ -181,4 +189,38 @@ type withoutWatch struct{ client.Client }
 
 func (withoutWatch) Watch(context.Context, client.ObjectList, ...client.ListOption) (watch.Interface, error) {
 	return nil, errors.New("watch is not supported here")
+}
+
+// lockedBuffer collects the suite's logs.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+var suiteLogs lockedBuffer
+
+// expectNoSecretLeaked checks that the recognisable secret of the suite's API key appears
+// in no log line, Event, condition or status written during the whole suite.
+func expectNoSecretLeaked() {
+	Expect(suiteLogs.String()).NotTo(BeEmpty(), "the suite's logs were collected")
+	Expect(suiteLogs.String()).NotTo(ContainSubstring(testSecret), "the secret is in the manager's logs")
+	for _, list := range []client.ObjectList{&eventsv1.EventList{}, &corev1.EventList{},
+		&switchboardv1alpha1.ConversationControlList{}, &switchboardv1alpha1.SwitchboardList{}} {
+		Expect(k8sClient.List(context.Background(), list)).To(Succeed())
+		data, err := json.Marshal(list)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(string(data)).NotTo(ContainSubstring(testSecret), "the secret is in a %T", list)
+	}
 }
