@@ -94,19 +94,25 @@ func integrationID(name string) string {
 // env is one spec's world: a namespace with the Secret and a Ready Switchboard.
 type env struct {
 	ns string
+	// partition is the value of testManagerLabel on the spec's objects ("" for the
+	// suite's main manager).
+	partition string
 }
 
 // newEnv resets the simulator and creates a namespace with a Secret and a Switchboard
 // pointing at the simulator, and waits for the Switchboard to be Ready.
-func newEnv() env {
+func newEnv() env { return newEnvFor("") }
+
+// newEnvFor is newEnv for the objects of a manager started with startManager(partition).
+func newEnvFor(partition string) env {
 	sim.Reset()
-	e := env{ns: newNamespace()}
+	e := env{ns: newNamespace(), partition: partition}
 	Expect(createAndCleanUp(&corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: secretName, Namespace: e.ns},
 		StringData: map[string]string{SecretKeyID: testKeyID, SecretKeySecret: testSecret},
 	})).To(Succeed())
 	sb := &sbv1.Switchboard{
-		ObjectMeta: metav1.ObjectMeta{Name: switchboardNm, Namespace: e.ns},
+		ObjectMeta: metav1.ObjectMeta{Name: switchboardNm, Namespace: e.ns, Labels: e.labels()},
 		Spec: sbv1.SwitchboardSpec{
 			Endpoint:  sim.URL,
 			AppID:     testAppID,
@@ -122,10 +128,18 @@ func newEnv() env {
 	return e
 }
 
+// labels are the labels of the spec's objects.
+func (e env) labels() map[string]string {
+	if e.partition == "" {
+		return nil
+	}
+	return map[string]string{testManagerLabel: e.partition}
+}
+
 // control builds a ConversationControl in the spec's namespace.
 func (e env) control(name, conv string, state sbv1.ControlState, integration string) *sbv1.ConversationControl {
 	return &sbv1.ConversationControl{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: e.ns},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: e.ns, Labels: e.labels()},
 		Spec: sbv1.ConversationControlSpec{
 			SwitchboardRef: sbv1.LocalObjectReference{Name: switchboardNm},
 			ConversationID: conv,

@@ -37,10 +37,13 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
 	"k8s.io/apimachinery/pkg/watch"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 	"sigs.k8s.io/controller-runtime/pkg/config"
@@ -121,24 +124,54 @@ var _ = BeforeSuite(func() {
 	sim, err = sunshinetest.NewServer(testSeed())
 	Expect(err).NotTo(HaveOccurred())
 
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+	reconcilers = startManager(suiteCtx, cfg, "", suiteOptions, suiteMetrics, nil)
+})
+
+// testManagerLabel partitions the suite's objects between managers: the suite's main
+// manager handles objects without it; a spec that runs managers of its own (restarts,
+// leader election, least privilege) labels its objects with a value of its own.
+const testManagerLabel = "test.switchboard.conversations.dev/manager"
+
+// startManager starts a manager with both reconcilers on restCfg, handling the objects
+// whose testManagerLabel equals partition ("" for unlabelled objects), until ctx ends.
+// edit may change the manager's options (leader election, for example).
+func startManager(ctx context.Context, restCfg *rest.Config, partition string, opts Options, reg *prometheus.Registry,
+	edit func(*ctrl.Options)) *Reconcilers {
+	selector := labels.NewSelector()
+	if partition == "" {
+		req, err := labels.NewRequirement(testManagerLabel, selection.DoesNotExist, nil)
+		Expect(err).NotTo(HaveOccurred())
+		selector = selector.Add(*req)
+	} else {
+		selector = labels.SelectorFromSet(labels.Set{testManagerLabel: partition})
+	}
+	mgrOpts := ctrl.Options{
 		Scheme:     testScheme,
 		Metrics:    metricsserver.Options{BindAddress: "0"},
 		Controller: config.Controller{SkipNameValidation: ptrTo(true)},
-		Client:     client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}},
-	})
+		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
+			&switchboardv1alpha1.ConversationControl{}: {Label: selector},
+			&switchboardv1alpha1.Switchboard{}:         {Label: selector},
+		}},
+		Client: client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}},
+	}
+	if edit != nil {
+		edit(&mgrOpts)
+	}
+	mgr, err := ctrl.NewManager(restCfg, mgrOpts)
 	Expect(err).NotTo(HaveOccurred())
-	reconcilers, err = Setup(mgr, suiteOptions, Dependencies{
-		Connector: &SecretConnector{Reader: mgr.GetAPIReader(), Metrics: sunshine.NewMetrics(suiteMetrics), Timeout: suiteOptions.APITimeout},
-		Metrics:   NewMetrics(suiteMetrics),
+	rs, err := Setup(mgr, opts, Dependencies{
+		Connector: &SecretConnector{Reader: mgr.GetAPIReader(), Metrics: sunshine.NewMetrics(reg), Timeout: opts.APITimeout},
+		Metrics:   NewMetrics(reg),
 		Client:    interceptor.NewClient(withoutWatch{mgr.GetClient()}, interceptor.Funcs{SubResourcePatch: injectedPatchFault}),
 	})
 	Expect(err).NotTo(HaveOccurred())
 	go func() {
 		defer GinkgoRecover()
-		Expect(mgr.Start(suiteCtx)).To(Succeed())
+		Expect(mgr.Start(ctx)).To(Succeed())
 	}()
-})
+	return rs
+}
 
 var _ = AfterSuite(func() {
 	if k8sClient != nil {
