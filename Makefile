@@ -135,3 +135,18 @@ GOBIN=$(LOCALBIN) go install $(2)@$(3); \
 mv "$(LOCALBIN)/$$(basename $(2))" "$(1)"; \
 }
 endef
+
+##@ Demo
+
+DEMO_ENV = K8S_VERSION=$(ENVTEST_K8S_VERSION) ETCD_VERSION=$(ENVTEST_ETCD_VERSION) KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" KUBECTL="$(KUBECTL)"
+
+.PHONY: demo
+demo: ## Build, start a local control plane, the simulator and the operator, and walk through the handoffs with kubectl.
+	$(DEMO_ENV) hack/demo.sh
+
+.PHONY: dev
+dev: ## Start the local control plane, the simulator and the operator and keep them running until Ctrl-C.
+	$(DEMO_ENV) hack/dev.sh
+
+.PHONY: test-demo
+test-demo: demo ## Run the demo as a test: fails when any step fails.
