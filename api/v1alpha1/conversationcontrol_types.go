@@ -239,7 +239,7 @@ type ConversationControlStatus struct {
 
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
-// +kubebuilder:resource:shortName=cc,categories=switchboard
+// +kubebuilder:resource:shortName=cc,categories=conversations
 // +kubebuilder:printcolumn:name="Conversation",type=string,JSONPath=`.spec.conversationId`
 // +kubebuilder:printcolumn:name="State",type=string,JSONPath=`.spec.state`
 // +kubebuilder:printcolumn:name="Integration",type=string,JSONPath=`.spec.integration`

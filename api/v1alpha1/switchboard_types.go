@@ -171,7 +171,7 @@ type SwitchboardStatus struct {
 
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
-// +kubebuilder:resource:shortName=sb,categories=switchboard
+// +kubebuilder:resource:shortName=sb,categories=conversations
 // +kubebuilder:printcolumn:name="App",type=string,JSONPath=`.spec.appId`
 // +kubebuilder:printcolumn:name="Endpoint",type=string,JSONPath=`.spec.endpoint`,priority=1
 // +kubebuilder:printcolumn:name="Default",type=string,JSONPath=`.status.defaultIntegration`

@@ -50,11 +50,14 @@ build() {
   local start=$SECONDS
   (cd "$here/$module_dir" && go build -trimpath -ldflags "$ldflags" -o "$dest/$bin.tmp" "$pkg") &
   local pid=$!
+  # Stop the build with this script (Ctrl-C), not after it.
+  trap 'kill "$pid" 2>/dev/null; exit 130' INT TERM
   while kill -0 "$pid" 2>/dev/null; do
     sleep 30
     kill -0 "$pid" 2>/dev/null && log "  still building $bin ($((SECONDS - start))s)"
   done
   wait "$pid"
+  trap - INT TERM
   mv "$dest/$bin.tmp" "$dest/$bin"
   has_version "$bin" "$want" || { log "$bin does not report version $want"; exit 1; }
   log "built $bin in $((SECONDS - start))s"
