@@ -19,6 +19,7 @@ package controllers
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -66,7 +67,7 @@ func renderDefault() []*unstructured.Unstructured {
 	var objs []*unstructured.Unstructured
 	for {
 		u := &unstructured.Unstructured{}
-		if err := decoder.Decode(&u.Object); err == io.EOF {
+		if err := decoder.Decode(&u.Object); errors.Is(err, io.EOF) {
 			return objs
 		} else if err != nil {
 			Expect(err).NotTo(HaveOccurred())
@@ -81,7 +82,7 @@ var _ = Describe("Deployment", func() {
 	It("runs a handoff with only the RBAC it ships, impersonating its ServiceAccount", func() {
 		var namespace, serviceAccount string
 		for _, obj := range renderDefault() {
-			Expect(k8sClient.Patch(suiteCtx, obj, client.Apply, client.FieldOwner("deploy-test"), client.ForceOwnership)).
+			Expect(k8sClient.Apply(suiteCtx, client.ApplyConfigurationFromUnstructured(obj), client.FieldOwner("deploy-test"), client.ForceOwnership)).
 				To(Succeed(), "%s %s", obj.GetKind(), obj.GetName())
 			if obj.GetKind() == "ServiceAccount" {
 				namespace, serviceAccount = obj.GetNamespace(), obj.GetName()
@@ -135,7 +136,7 @@ var _ = Describe("Deployment", func() {
 			for _, mf := range cc.ManagedFields {
 				if mf.Manager == FieldOwner {
 					Expect(mf.Subresource).To(Or(Equal("status"), BeEmpty()))
-					Expect(string(mf.FieldsV1.Raw)).NotTo(ContainSubstring(`"f:spec"`), "the operator owns no spec field")
+					Expect(mf.FieldsV1.GetRawString()).NotTo(ContainSubstring(`"f:spec"`), "the operator owns no spec field")
 				}
 			}
 			Expect(k8sClient.Delete(suiteCtx, &cc)).To(Succeed())

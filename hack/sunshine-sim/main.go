@@ -39,15 +39,20 @@ import (
 var demoSeed []byte
 
 func main() {
+	os.Exit(serve())
+}
+
+// serve runs the program until SIGINT or SIGTERM and returns its exit code.
+func serve() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "sunshine-sim:", err)
+			_, _ = fmt.Fprintln(os.Stderr, "sunshine-sim:", err)
 		}
-		stop()
-		os.Exit(2)
+		return 2
 	}
+	return 0
 }
 
 // run serves the simulator until ctx is done, then shuts down gracefully.
@@ -86,14 +91,15 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	srv := &http.Server{Handler: sim.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	fmt.Fprintf(stdout, "sunshine-sim listening on http://%s\n", ln.Addr())
+	_, _ = fmt.Fprintf(stdout, "sunshine-sim listening on http://%s\n", ln.Addr())
 
 	select {
 	case err := <-served:
 		return err
 	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	// ctx is done by now: the graceful shutdown gets a bounded context of its own.
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
@@ -101,7 +107,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
-	fmt.Fprintln(stdout, "sunshine-sim stopped")
+	_, _ = fmt.Fprintln(stdout, "sunshine-sim stopped")
 	return nil
 }
 

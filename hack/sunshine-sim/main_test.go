@@ -84,7 +84,7 @@ func get(t *testing.T, url string, auth bool) (int, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, strings.TrimSpace(string(b))
 }
@@ -132,7 +132,7 @@ func TestRunWithoutSeedServesTheEmbeddedDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	if resp.StatusCode != 200 {
 		t.Errorf("accept with nothing pending in async mode = %d, want 200", resp.StatusCode)
 	}
