@@ -257,7 +257,8 @@ func settleInFlight(cc *sbv1.ConversationControl, live sbv1.LiveState) {
 // apply sends one action. For `next`, which the vendor does not apply idempotently, the
 // action is recorded as in flight (one status write) before it is sent, so that a restart
 // between the call and the final status write decides from the live state instead of
-// hopping twice. It returns the live state the action leads to, or the classified failure.
+// hopping twice; any action whose outcome a transient failure left unknown is recorded as
+// in flight too. It returns the live state the action leads to, or the classified failure.
 func (r *ConversationControlReconciler) apply(ctx context.Context, s *ccScope, api SunshineAPI, want desired, action sbv1.Action, before sbv1.LiveState) (sbv1.LiveState, *failure, error) {
 	cc := s.cc
 	record := &sbv1.AppliedAction{
@@ -288,9 +289,12 @@ func (r *ConversationControlReconciler) apply(ctx context.Context, s *ccScope, a
 			cc.Status.InFlightAction = nil
 			r.event(cc, corev1.EventTypeWarning, sbv1.EventReasonHandoffRefused, string(action),
 				"%s to %s refused: %s", action, describeTarget(want), f.Message)
+		} else {
+			// A transient failure (a timeout, a lost answer) may still have landed: record
+			// the action as in flight, and the next pass decides from the live state
+			// whether it did, so that it is recorded as applied either way.
+			cc.Status.InFlightAction = record
 		}
-		// A transient failure may still have landed; an action in flight stays recorded and
-		// the next pass decides from the live state.
 		return before, &f, nil
 	}
 	cc.Status.InFlightAction = nil

@@ -75,6 +75,10 @@ func (r *ConversationControlReconciler) releaseOnDelete(ctx context.Context, cc 
 		return "the object is suspended: the conversation is left as it is", nil
 	}
 	last := cc.Status.LastAppliedAction
+	if inFlight := cc.Status.InFlightAction; inFlight != nil {
+		// Deleted before the next pass settled it: judge it by the live state below.
+		last = inFlight
+	}
 	if last == nil || last.Action == sbv1.ActionReleaseControl {
 		return "", nil // nothing of ours to release
 	}

@@ -194,6 +194,7 @@ func waitReady(cc *sbv1.ConversationControl) *sbv1.ConversationControl {
 		g.Expect(ready.Status).To(Equal(metav1.ConditionTrue), "Ready: %s %s", ready.Reason, ready.Message)
 		g.Expect(ready.ObservedGeneration).To(Equal(out.Generation))
 	}).Should(Succeed())
+	Expect(kstatusOf(out)).To(Equal(status.CurrentStatus), "kstatus (Flux) sees a Ready object as Current")
 	return out
 }
 
@@ -208,6 +209,7 @@ func waitStalled(cc *sbv1.ConversationControl, reason string) *sbv1.Conversation
 		g.Expect(stalled.Reason).To(Equal(reason), "Stalled: %s", stalled.Message)
 		g.Expect(out.Status.ObservedGeneration).To(Equal(out.Generation))
 	}).Should(Succeed())
+	Expect(kstatusOf(out)).To(Equal(status.FailedStatus), "kstatus (Flux) sees a Stalled object as Failed")
 	return out
 }
 

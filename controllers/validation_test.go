@@ -57,6 +57,8 @@ func objectFromYAML(manifest, ns string, edit func(spec map[string]any)) *unstru
 	u := &unstructured.Unstructured{}
 	Expect(yaml.Unmarshal([]byte(manifest), &u.Object)).To(Succeed())
 	u.SetNamespace(ns)
+	// No manager handles these objects: the specs see exactly what the API server stored.
+	u.SetLabels(map[string]string{testManagerLabel: "none"})
 	if edit != nil {
 		spec, _ := u.Object["spec"].(map[string]any)
 		edit(spec)
