@@ -150,3 +150,24 @@ dev: ## Start the local control plane, the simulator and the operator and keep t
 
 .PHONY: test-demo
 test-demo: demo ## Run the demo as a test: fails when any step fails.
+
+##@ Benchmarks
+
+# More flags for `make bench`, e.g. BENCH_FLAGS="-qps 20 -burst 30 -concurrency 16 -quiet 60s".
+BENCH_FLAGS ?=
+
+.PHONY: bench
+bench: envtest ## Measure BENCH_N handoffs against envtest and the simulator, and a baseline; prints a table, writes bin/bench/.
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go run ./hack/bench -n $(BENCH_N) $(BENCH_FLAGS)
+
+##@ Reliability
+
+# Size of `make test-soak` (`make test` runs the soak briefly, with 60 objects).
+SOAK_OBJECTS ?= 300
+SOAK_RESTARTS ?= 2
+SOAK_TIMEOUT ?= 30m
+
+.PHONY: test-soak
+test-soak: manifests envtest ## Run the reliability soak: SOAK_OBJECTS ConversationControls under API faults and SOAK_RESTARTS manager restarts; prints its figures.
+	cd controllers && SOAK_OBJECTS=$(SOAK_OBJECTS) SOAK_RESTARTS=$(SOAK_RESTARTS) KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" \
+		go test -count=1 -timeout $(SOAK_TIMEOUT) -ginkgo.label-filter=soak

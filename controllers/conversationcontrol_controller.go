@@ -78,7 +78,7 @@ func (r *ConversationControlReconciler) Reconcile(ctx context.Context, req ctrl.
 	patcher := newStatusPatcher(cc)
 	s := &ccScope{cc: cc, patcher: &patcher, conds: conditions{list: &cc.Status.Conditions, generation: cc.Generation}}
 	defer func() {
-		if err := patcher.patch(ctx, r.Client, cc); err != nil {
+		if err := patcher.patchFinal(ctx, r.Client, cc); err != nil {
 			retErr = kerrors.NewAggregate([]error{retErr, err})
 		}
 	}()
@@ -254,11 +254,12 @@ func settleInFlight(cc *sbv1.ConversationControl, live sbv1.LiveState) {
 	cc.Status.LastAppliedAction = inFlight
 }
 
-// apply sends one action. For `next`, which the vendor does not apply idempotently, the
-// action is recorded as in flight (one status write) before it is sent, so that a restart
-// between the call and the final status write decides from the live state instead of
-// hopping twice; any action whose outcome a transient failure left unknown is recorded as
-// in flight too. It returns the live state the action leads to, or the classified failure.
+// apply sends one action. The action is recorded as in flight (one status write) before
+// it is sent, so that when the process dies between the call and the final status write
+// the next pass decides from the live state whether it landed: a `next` (which the vendor
+// does not apply idempotently) never hops twice, and a landed action is recorded as
+// applied either way. A transient failure leaves the record in flight for the same
+// reason. It returns the live state the action leads to, or the classified failure.
 func (r *ConversationControlReconciler) apply(ctx context.Context, s *ccScope, api SunshineAPI, want desired, action sbv1.Action, before sbv1.LiveState) (sbv1.LiveState, *failure, error) {
 	cc := s.cc
 	record := &sbv1.AppliedAction{
@@ -273,11 +274,9 @@ func (r *ConversationControlReconciler) apply(ctx context.Context, s *ccScope, a
 	if action == sbv1.ActionReleaseControl {
 		record.Reached = nil
 	}
-	if want.Next {
-		cc.Status.InFlightAction = record
-		if err := s.patcher.patchNow(ctx, r.Client, cc); err != nil {
-			return before, nil, err
-		}
+	cc.Status.InFlightAction = record
+	if err := s.patcher.patchNow(ctx, r.Client, cc); err != nil {
+		return before, nil, err
 	}
 
 	err := r.send(ctx, api, cc, action, want)
@@ -289,12 +288,9 @@ func (r *ConversationControlReconciler) apply(ctx context.Context, s *ccScope, a
 			cc.Status.InFlightAction = nil
 			r.event(cc, corev1.EventTypeWarning, sbv1.EventReasonHandoffRefused, string(action),
 				"%s to %s refused: %s", action, describeTarget(want), f.Message)
-		} else {
-			// A transient failure (a timeout, a lost answer) may still have landed: record
-			// the action as in flight, and the next pass decides from the live state
-			// whether it did, so that it is recorded as applied either way.
-			cc.Status.InFlightAction = record
 		}
+		// Otherwise the failure (a timeout, a lost answer) leaves the outcome unknown: the
+		// action stays in flight and the next pass decides from the live state.
 		return before, &f, nil
 	}
 	cc.Status.InFlightAction = nil

@@ -18,7 +18,6 @@ package controllers
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"io"
 	"os"
@@ -92,14 +91,13 @@ var _ = Describe("Deployment", func() {
 
 		impersonated := rest.CopyConfig(cfg)
 		impersonated.Impersonate = rest.ImpersonationConfig{UserName: "system:serviceaccount:" + namespace + ":" + serviceAccount}
-		ctx, stop := context.WithCancel(suiteCtx)
-		DeferCleanup(stop)
-		startManager(ctx, impersonated, "rbac", suiteOptions, prometheus.NewRegistry(), func(o *ctrl.Options) {
+		m := startManager(suiteCtx, impersonated, "least-privilege", "rbac", suiteOptions, prometheus.NewRegistry(), func(o *ctrl.Options) {
 			o.LeaderElection = true
 			o.LeaderElectionID = "switchboard-operator.conversations.dev"
 			o.LeaderElectionNamespace = namespace
 			o.LeaderElectionReleaseOnCancel = true
 		})
+		DeferCleanup(m.stop)
 
 		e := newEnvFor("rbac")
 		conv := newConversation("bot", "")

@@ -18,6 +18,7 @@ package controllers
 
 import (
 	"context"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -83,6 +84,9 @@ func (c conditions) fail(f failure) {
 	c.reconciling(f.Reason, f.Message)
 }
 
+// statusWriteTimeout bounds a status write that must happen even while the manager stops.
+const statusWriteTimeout = 10 * time.Second
+
 // statusPatcher writes an object's status once per reconcile, as a merge patch of the
 // status alone, and only when it changed.
 type statusPatcher struct {
@@ -106,6 +110,14 @@ func (p statusPatcher) patch(ctx context.Context, c client.Client, obj client.Ob
 		return err
 	}
 	return nil
+}
+
+// patchFinal is patch at the end of a reconcile. It writes even when ctx was cancelled
+// (the manager is stopping) after an API call: what the call did must not be lost.
+func (p statusPatcher) patchFinal(ctx context.Context, c client.Client, obj client.Object) error {
+	writeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), statusWriteTimeout)
+	defer cancel()
+	return p.patch(writeCtx, c, obj)
 }
 
 // patchNow sends the status change of obj right away (in the middle of a reconcile) and

@@ -70,8 +70,8 @@ var (
 
 	// sim is the switchboard simulator the operator talks to; reset before every spec.
 	sim *sunshinetest.Server
-	// reconcilers are the reconcilers running in the suite's manager.
-	reconcilers *Reconcilers
+	// mainManager is the suite's main manager.
+	mainManager *runningManager
 	// suiteMetrics is the registry the manager's metrics go to.
 	suiteMetrics = prometheus.NewRegistry()
 )
@@ -124,7 +124,7 @@ var _ = BeforeSuite(func() {
 	sim, err = sunshinetest.NewServer(testSeed())
 	Expect(err).NotTo(HaveOccurred())
 
-	reconcilers = startManager(suiteCtx, cfg, "", suiteOptions, suiteMetrics, nil)
+	mainManager = startManager(suiteCtx, cfg, "main", "", suiteOptions, suiteMetrics, nil)
 })
 
 // testManagerLabel partitions the suite's objects between managers: the suite's main
@@ -132,11 +132,12 @@ var _ = BeforeSuite(func() {
 // leader election, least privilege) labels its objects with a value of its own.
 const testManagerLabel = "test.switchboard.conversations.dev/manager"
 
-// startManager starts a manager with both reconcilers on restCfg, handling the objects
-// whose testManagerLabel equals partition ("" for unlabelled objects), until ctx ends.
-// edit may change the manager's options (leader election, for example).
-func startManager(ctx context.Context, restCfg *rest.Config, partition string, opts Options, reg *prometheus.Registry,
-	edit func(*ctrl.Options)) *Reconcilers {
+// startManager starts a manager named name with both reconcilers on restCfg, handling
+// the objects whose testManagerLabel equals partition ("" for unlabelled objects), until
+// ctx ends or its stop is called. reg must be a registry of its own (NewMetrics registers
+// once per registry); edit may change the manager's options (leader election, say).
+func startManager(ctx context.Context, restCfg *rest.Config, name, partition string, opts Options, reg *prometheus.Registry,
+	edit func(*ctrl.Options)) *runningManager {
 	selector := labels.NewSelector()
 	if partition == "" {
 		req, err := labels.NewRequirement(testManagerLabel, selection.DoesNotExist, nil)
@@ -160,22 +161,54 @@ func startManager(ctx context.Context, restCfg *rest.Config, partition string, o
 	}
 	mgr, err := ctrl.NewManager(restCfg, mgrOpts)
 	Expect(err).NotTo(HaveOccurred())
-	rs, err := Setup(mgr, opts, Dependencies{ //nolint:contextcheck // indexes are registered before the manager starts, outside any request
+	_, err = Setup(mgr, opts, Dependencies{ //nolint:contextcheck // indexes are registered before the manager starts, outside any request
 		Connector: &SecretConnector{Reader: mgr.GetAPIReader(), Metrics: sunshine.NewMetrics(reg), Timeout: opts.APITimeout},
 		Metrics:   NewMetrics(reg),
 		Client:    interceptor.NewClient(withoutWatch{mgr.GetClient()}, interceptor.Funcs{SubResourcePatch: injectedPatchFault}),
 	})
 	Expect(err).NotTo(HaveOccurred())
+	ctx, cancel := context.WithCancel(ctx)
+	m := &runningManager{name: name, mgr: mgr, cancel: cancel, done: make(chan struct{})}
 	go func() {
-		defer GinkgoRecover()
-		Expect(mgr.Start(ctx)).To(Succeed())
+		defer close(m.done)
+		m.err = mgr.Start(ctx)
 	}()
-	return rs
+	return m
+}
+
+// runningManager is a manager started by startManager.
+type runningManager struct {
+	name   string
+	mgr    ctrl.Manager
+	cancel context.CancelFunc
+	done   chan struct{}
+	err    error // what Start returned; read after done is closed
+}
+
+// stop stops the manager and waits until every reconcile has returned (a restart must not
+// overlap the old manager).
+func (m *runningManager) stop() {
+	m.cancel()
+	Eventually(m.done).WithTimeout(40*time.Second).Should(BeClosed(), "manager %s stopped", m.name)
+	Expect(m.err).NotTo(HaveOccurred(), "manager %s", m.name)
+}
+
+// elected tells whether the manager leads.
+func (m *runningManager) elected() bool {
+	select {
+	case <-m.mgr.Elected():
+		return true
+	default:
+		return false
+	}
 }
 
 var _ = AfterSuite(func() {
 	if k8sClient != nil {
 		expectNoSecretLeaked()
+	}
+	if mainManager != nil {
+		mainManager.stop()
 	}
 	if suiteStop != nil {
 		suiteStop()

@@ -69,7 +69,7 @@ func (r *SwitchboardReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	}
 	patcher := newStatusPatcher(sb)
 	defer func() {
-		if err := patcher.patch(ctx, r.Client, sb); err != nil {
+		if err := patcher.patchFinal(ctx, r.Client, sb); err != nil {
 			retErr = kerrors.NewAggregate([]error{retErr, err})
 		}
 	}()

@@ -214,9 +214,9 @@ type ConversationControlStatus struct {
 	// +optional
 	LastAppliedAction *AppliedAction `json:"lastAppliedAction,omitempty"`
 
-	// InFlightAction is an action that was sent and whose outcome is not yet recorded.
-	// After a restart the operator decides from the live state whether it landed, so a
-	// `next` handoff is never applied twice.
+	// InFlightAction is an action recorded just before it was sent and whose outcome is
+	// not yet known. After a restart or a lost answer the operator decides from the live
+	// state whether it landed, so a `next` handoff is never applied twice.
 	// +optional
 	InFlightAction *AppliedAction `json:"inFlightAction,omitempty"`
 

@@ -1,0 +1,873 @@
+/*
+Copyright 2026 The switchboard-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"github.com/prometheus/client_golang/prometheus"
+	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	sbv1 "github.com/switchboard-operator/switchboard-operator/api/v1alpha1"
+	"github.com/switchboard-operator/switchboard-operator/pkg/sunshine/sunshinetest"
+)
+
+// The reliability suite: a soak of many ConversationControls while the vendor's API
+// misbehaves and the manager restarts (`make test-soak`; briefly in `make test`), and two
+// managers with leader election handing the work over.
+
+// briefSoakObjects is the soak's size in `make test`; SOAK_OBJECTS overrides it.
+const briefSoakObjects = 60
+
+// soakObjects is the number of ConversationControls in the soak.
+func soakObjects() int {
+	v := os.Getenv("SOAK_OBJECTS")
+	if v == "" {
+		return briefSoakObjects
+	}
+	n, err := strconv.Atoi(v)
+	Expect(err).NotTo(HaveOccurred(), "SOAK_OBJECTS=%q is a number", v)
+	Expect(n).To(BeNumerically(">=", 8), "SOAK_OBJECTS covers every kind of handoff twice")
+	return n
+}
+
+// soakRestarts is how often the soak stops and starts the manager: SOAK_RESTARTS, else
+// twice.
+func soakRestarts() int {
+	v := os.Getenv("SOAK_RESTARTS")
+	if v == "" {
+		return 2
+	}
+	n, err := strconv.Atoi(v)
+	Expect(err).NotTo(HaveOccurred(), "SOAK_RESTARTS=%q is a number", v)
+	Expect(n).To(BeNumerically(">=", 0))
+	return n
+}
+
+// soakOptions are the reconcilers' options in the soak: the suite's short intervals with
+// the operator's default concurrency.
+func soakOptions() Options {
+	o := suiteOptions
+	o.MaxConcurrentReconciles = DefaultOptions().MaxConcurrentReconciles
+	return o
+}
+
+// runManager starts a manager for the objects labelled testManagerLabel=partition with a
+// registry of its own, and stops it when the spec ends.
+func runManager(name, partition string, opts Options, edit func(*ctrl.Options)) *runningManager {
+	m := startManager(suiteCtx, cfg, name, partition, opts, prometheus.NewRegistry(), edit)
+	DeferCleanup(m.stop)
+	return m
+}
+
+// faultKind is a failure the soak's API injects into one request.
+type faultKind string
+
+const (
+	faultDelayed     faultKind = "delayed"      // answered after soakLatency
+	faultServerError faultKind = "5xx"          // answered 500, 502, 503 or 504
+	faultRateLimited faultKind = "429"          // answered 429 with Retry-After
+	faultDropped     faultKind = "dropped"      // connection closed without an answer
+	faultLostAnswer  faultKind = "lost answers" // applied only after the client gave up
+)
+
+// failing are the kinds the client sees as an error.
+var failing = []faultKind{faultServerError, faultRateLimited, faultDropped, faultLostAnswer}
+
+const (
+	// soakLatency is the delay of a delayed request.
+	soakLatency = 150 * time.Millisecond
+	// soakRetryAfter is the Retry-After of a 429.
+	soakRetryAfter = time.Second
+)
+
+// soakFault is the fixed schedule of faults for the n-th request (from 1) of an operation
+// on conversations: of every 12 requests, 3 are delayed, 1 answers 5xx, 1 answers 429 and
+// 1 is dropped; of every 40 action requests, 1 outlasts the client's timeout and is
+// applied afterwards, so its answer is lost. The schedules never overlap.
+func soakFault(op sunshinetest.Operation, n int) faultKind {
+	switch {
+	case n%4 == 1:
+		return faultDelayed
+	case n%12 == 3:
+		return faultServerError
+	case n%12 == 7:
+		return faultRateLimited
+	case n%12 == 11:
+		return faultDropped
+	case op != sunshinetest.OpGetConversation && n%40 == 20:
+		return faultLostAnswer
+	}
+	return ""
+}
+
+// serverErrors are the 5xx statuses injected, in turn.
+var serverErrors = []int{http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout}
+
+// conversationOps are the operations on conversations, where the faults go.
+var conversationOps = []sunshinetest.Operation{sunshinetest.OpGetConversation, sunshinetest.OpPassControl,
+	sunshinetest.OpOfferControl, sunshinetest.OpAcceptControl, sunshinetest.OpReleaseControl}
+
+// actionOps are the four switchboard actions.
+var actionOps = conversationOps[1:]
+
+// faultyAPI is a simulator of the soak's own behind a handler that injects faults on a
+// fixed schedule, through the simulator's fault API where it has one. The simulator's
+// request hook counts every answer by operation and status, so the failures are counted,
+// not estimated.
+type faultyAPI struct {
+	sim *sunshinetest.Simulator
+	srv *httptest.Server
+	// clientTimeout is the operator's API timeout; a lost answer waits past it.
+	clientTimeout time.Duration
+	// schedule picks the fault of the n-th request (from 1) of an operation on
+	// conversations, "" for none.
+	schedule func(op sunshinetest.Operation, n int) faultKind
+	enabled  atomic.Bool
+
+	mu        sync.Mutex
+	seen      map[sunshinetest.Operation]int               // requests by operation, for the schedule
+	injected  map[sunshinetest.Operation]map[faultKind]int // faults injected
+	answers   map[sunshinetest.Operation]map[int]int       // answers by status (0: dropped)
+	abandoned int                                          // requests whose client went away before the answer
+	gaveUp    int                                          // lost answers whose client did give up
+}
+
+func newFaultyAPI(clientTimeout time.Duration, schedule func(sunshinetest.Operation, int) faultKind) *faultyAPI {
+	f := &faultyAPI{
+		clientTimeout: clientTimeout,
+		schedule:      schedule,
+		seen:          map[sunshinetest.Operation]int{},
+		injected:      map[sunshinetest.Operation]map[faultKind]int{},
+		answers:       map[sunshinetest.Operation]map[int]int{},
+	}
+	var err error
+	f.sim, err = sunshinetest.New(testSeed(), sunshinetest.WithRequestHook(f.answered))
+	Expect(err).NotTo(HaveOccurred())
+	f.srv = httptest.NewServer(f)
+	DeferCleanup(f.srv.Close)
+	return f
+}
+
+// answered is the simulator's request hook.
+func (f *faultyAPI) answered(info sunshinetest.RequestInfo) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.answers[info.Operation] == nil {
+		f.answers[info.Operation] = map[int]int{}
+	}
+	f.answers[info.Operation][info.Status]++
+}
+
+// ServeHTTP injects the scheduled fault, if any, and lets the simulator answer.
+func (f *faultyAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Read the body first: the server notices a client that went away only once it has.
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+
+	op := conversationOperation(r)
+	var kind faultKind
+	if op != "" && f.enabled.Load() {
+		f.mu.Lock()
+		f.seen[op]++
+		kind = f.schedule(op, f.seen[op])
+		if kind != "" {
+			if f.injected[op] == nil {
+				f.injected[op] = map[faultKind]int{}
+			}
+			f.injected[op][kind]++
+		}
+		status := serverErrors[f.injected[op][faultServerError]%len(serverErrors)]
+		f.mu.Unlock()
+
+		switch kind {
+		case faultDelayed:
+			sleepUnlessGone(r.Context(), soakLatency)
+		case faultServerError:
+			// Another request of the operation may take this fault first; every request
+			// injects before it is answered, so each injected fault is taken by one request.
+			f.sim.InjectFault(op, sunshinetest.Fault{Status: status, Latency: 50 * time.Millisecond})
+		case faultRateLimited:
+			f.sim.InjectFault(op, sunshinetest.Fault{Status: http.StatusTooManyRequests, RetryAfter: soakRetryAfter})
+		case faultDropped:
+			f.sim.InjectFault(op, sunshinetest.Fault{Drop: true})
+		case faultLostAnswer:
+			sleepUnlessGone(r.Context(), 3*f.clientTimeout)
+			if r.Context().Err() != nil {
+				f.mu.Lock()
+				f.gaveUp++
+				f.mu.Unlock()
+			}
+		}
+	}
+	f.sim.ServeHTTP(w, r)
+	if r.Context().Err() != nil {
+		f.mu.Lock()
+		f.abandoned++
+		f.mu.Unlock()
+	}
+}
+
+// sleepUnlessGone waits for d, or until the client goes away.
+func sleepUnlessGone(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+// conversationOperation is the operation of a request on a conversation, "" for others.
+func conversationOperation(r *http.Request) sunshinetest.Operation {
+	seg := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	if len(seg) < 5 || seg[0] != "v2" || seg[1] != "apps" || seg[3] != "conversations" {
+		return ""
+	}
+	switch {
+	case len(seg) == 5 && r.Method == http.MethodGet:
+		return sunshinetest.OpGetConversation
+	case len(seg) == 6 && r.Method == http.MethodPost:
+		for _, op := range actionOps {
+			if string(op) == seg[5] {
+				return op
+			}
+		}
+	}
+	return ""
+}
+
+// answeredBy is how many requests of op were answered with a status for which match
+// is true.
+func (f *faultyAPI) answeredBy(op sunshinetest.Operation, match func(status int) bool) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for status, count := range f.answers[op] {
+		if match(status) {
+			n += count
+		}
+	}
+	return n
+}
+
+func anyStatus(int) bool { return true }
+
+// succeeded tells whether a status is a success. An action answered with success was
+// applied (a repeated action to the integration already active answers 200 too).
+func succeeded(status int) bool { return status >= 200 && status < 300 }
+
+// refused tells whether a status is a 4xx other than 429: an action the simulator's state
+// machine refused (an offer to the active integration, an accept with nothing pending).
+func refused(status int) bool {
+	return status >= 400 && status < 500 && status != http.StatusTooManyRequests
+}
+
+// failedAnswer tells whether a status is one of the injected failures: dropped (0), 429
+// or 5xx. The simulator answers none of them by itself.
+func failedAnswer(status int) bool {
+	return status == 0 || status == http.StatusTooManyRequests || status >= 500
+}
+
+// requests is how many requests of op the simulator answered.
+func (f *faultyAPI) requests(op sunshinetest.Operation) int { return f.answeredBy(op, anyStatus) }
+
+// injectedOf is how many faults of a kind were injected into op.
+func (f *faultyAPI) injectedOf(op sunshinetest.Operation, kind faultKind) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.injected[op][kind]
+}
+
+// failuresOn is how many requests of op failed as the client saw it: the injected
+// failures the simulator answered, and the lost answers.
+func (f *faultyAPI) failuresOn(op sunshinetest.Operation) int {
+	return f.answeredBy(op, failedAnswer) + f.injectedOf(op, faultLostAnswer)
+}
+
+// conversationRequests is the number of requests on conversations so far.
+func (f *faultyAPI) conversationRequests() int {
+	n := 0
+	for _, op := range conversationOps {
+		n += f.requests(op)
+	}
+	return n
+}
+
+// live is the simulator's state of a conversation.
+func (f *faultyAPI) live(conv string) sunshinetest.ConversationState {
+	st, ok := f.sim.Conversation(testAppID, conv)
+	Expect(ok).To(BeTrue(), "conversation %s exists", conv)
+	return st
+}
+
+// newSwitchboard creates a namespace with the Secret and a Switchboard on the API,
+// labelled for the manager of partition, and waits until the Switchboard is Ready. It
+// returns the namespace.
+func (f *faultyAPI) newSwitchboard(partition string) string {
+	ns := newNamespace()
+	Expect(createAndCleanUp(&corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: secretName, Namespace: ns},
+		StringData: map[string]string{SecretKeyID: testKeyID, SecretKeySecret: testSecret},
+	})).To(Succeed())
+	sb := &sbv1.Switchboard{
+		ObjectMeta: metav1.ObjectMeta{Name: switchboardNm, Namespace: ns, Labels: map[string]string{testManagerLabel: partition}},
+		Spec: sbv1.SwitchboardSpec{
+			Endpoint:  f.srv.URL,
+			AppID:     testAppID,
+			Auth:      sbv1.SwitchboardAuth{Type: sbv1.AuthTypeBasic, SecretRef: sbv1.SecretReference{Name: secretName}},
+			RateLimit: sbv1.RateLimit{RequestsPerSecond: 500, Burst: 100},
+		},
+	}
+	Expect(createAndCleanUp(sb)).To(Succeed())
+	Eventually(func(g Gomega) {
+		g.Expect(k8sClient.Get(suiteCtx, client.ObjectKeyFromObject(sb), sb)).To(Succeed())
+		g.Expect(meta.IsStatusConditionTrue(sb.Status.Conditions, sbv1.ConditionReady)).To(BeTrue(), "Switchboard Ready: %v", sb.Status.Conditions)
+	}).Should(Succeed())
+	return ns
+}
+
+// soakKind is one kind of declaration in the soak.
+type soakKind int
+
+const (
+	activeByName soakKind = iota
+	activeByNext
+	offeredThenActive
+	releasedKind
+	soakKinds
+)
+
+func (k soakKind) String() string {
+	return [...]string{"Active by name", "Active by next", "Offered then Active", "Released"}[k]
+}
+
+// soakCase is one ConversationControl of the soak, on a conversation of its own.
+type soakCase struct {
+	kind        soakKind
+	name, conv  string
+	start       sunshinetest.ConversationState // the conversation before the handoff
+	state       sbv1.ControlState              // as first declared
+	integration string
+	want        sunshinetest.ConversationState // the conversation afterwards
+	// handoffs are the actions the declaration needs, by operation.
+	handoffs map[sunshinetest.Operation]int
+}
+
+// nextOf follows the test seed's next links.
+var nextOf = map[string]string{"bot": "agent-workspace", "agent-workspace": "bot"}
+
+// soakCaseFor is the i-th case: the kinds in turn, each from a few different starting
+// states, none of which already is the declared state.
+func soakCaseFor(i int) soakCase {
+	st := func(active, pending string) sunshinetest.ConversationState {
+		return sunshinetest.ConversationState{Active: active, Pending: pending}
+	}
+	c := soakCase{kind: soakKind(i % int(soakKinds)), name: fmt.Sprintf("soak-%04d", i), conv: fmt.Sprintf("soak-conv-%04d", i)}
+	variant := (i / int(soakKinds)) % 3
+	switch c.kind {
+	case activeByName:
+		target := [...]string{"agent-workspace", "partner", "bot"}[variant]
+		c.start = [...]sunshinetest.ConversationState{st("bot", ""), st("bot", "agent-workspace"), st("", "")}[variant]
+		c.state, c.integration, c.want = sbv1.StateActive, target, st(target, "")
+		c.handoffs = map[sunshinetest.Operation]int{sunshinetest.OpPassControl: 1}
+	case activeByNext:
+		c.start = [...]sunshinetest.ConversationState{st("bot", ""), st("agent-workspace", ""), st("bot", "partner")}[variant]
+		c.state, c.integration, c.want = sbv1.StateActive, sbv1.IntegrationNext, st(nextOf[c.start.Active], "")
+		c.handoffs = map[sunshinetest.Operation]int{sunshinetest.OpPassControl: 1}
+	case offeredThenActive:
+		target := [...]string{"agent-workspace", "partner", "agent-workspace"}[variant]
+		c.start = [...]sunshinetest.ConversationState{st("bot", ""), st("agent-workspace", "bot"), st("", "")}[variant]
+		c.state, c.integration, c.want = sbv1.StateOffered, target, st(target, "")
+		c.handoffs = map[sunshinetest.Operation]int{sunshinetest.OpOfferControl: 1, sunshinetest.OpAcceptControl: 1}
+	default:
+		c.start = [...]sunshinetest.ConversationState{st("bot", ""), st("bot", "agent-workspace"), st("partner", "")}[variant]
+		c.state, c.want = sbv1.StateReleased, st("", "")
+		c.handoffs = map[sunshinetest.Operation]int{sunshinetest.OpReleaseControl: 1}
+	}
+	return c
+}
+
+// finalState is the state the case ends up declaring.
+func (c soakCase) finalState() sbv1.ControlState {
+	if c.kind == offeredThenActive {
+		return sbv1.StateActive
+	}
+	return c.state
+}
+
+// readyAtGeneration tells whether the object finished its current generation and is
+// Ready.
+func readyAtGeneration(cc *sbv1.ConversationControl) bool {
+	ready := meta.FindStatusCondition(cc.Status.Conditions, sbv1.ConditionReady)
+	return cc.Status.ObservedGeneration == cc.Generation && ready != nil &&
+		ready.Status == metav1.ConditionTrue && ready.ObservedGeneration == cc.Generation
+}
+
+// soakProblems lists what is wrong with a finished case: its conditions and the live
+// conversation, and apart from them, what its status records of the handoff.
+func soakProblems(c soakCase, cc *sbv1.ConversationControl, live sunshinetest.ConversationState) (state, record []string) {
+	problem := func(out *[]string) func(format string, args ...any) {
+		return func(format string, args ...any) {
+			*out = append(*out, c.name+" ("+c.kind.String()+"): "+fmt.Sprintf(format, args...))
+		}
+	}
+	add, addRecord := problem(&state), problem(&record)
+	if cc.Spec.State != c.finalState() {
+		add("spec.state is %s, not %s", cc.Spec.State, c.finalState())
+	}
+	if !readyAtGeneration(cc) {
+		add("not Ready at generation %d: observedGeneration %d, conditions %v", cc.Generation, cc.Status.ObservedGeneration, cc.Status.Conditions)
+	}
+	for _, t := range []string{sbv1.ConditionReconciling, sbv1.ConditionStalled} {
+		if cond := meta.FindStatusCondition(cc.Status.Conditions, t); cond != nil {
+			add("%s: %s %s", t, cond.Reason, cond.Message)
+		}
+	}
+	if !meta.IsStatusConditionTrue(cc.Status.Conditions, sbv1.ConditionInSync) {
+		add("not InSync: %v", meta.FindStatusCondition(cc.Status.Conditions, sbv1.ConditionInSync))
+	}
+	if live != c.want {
+		add("live state %+v, want %+v (started at %+v)", live, c.want, c.start)
+	}
+	if cc.Status.InFlightAction != nil {
+		addRecord("an action is still recorded in flight: %+v", *cc.Status.InFlightAction)
+	}
+	// The status records the handoff that this generation made, also when its answer was
+	// lost or a restart cut off the status write after the call: deletion with Release and
+	// driftPolicy Report rely on it.
+	if last := cc.Status.LastAppliedAction; last == nil {
+		addRecord("no lastAppliedAction recorded for the %s", c.lastAction())
+	} else {
+		if last.Action != c.lastAction() || last.Generation != cc.Generation {
+			addRecord("lastAppliedAction is %s at generation %d, not %s at generation %d", last.Action, last.Generation, c.lastAction(), cc.Generation)
+		}
+		if c.want.Active != "" && (last.Reached == nil || last.Reached.Name != c.want.Active) {
+			addRecord("lastAppliedAction %+v does not record that it reached %s", *last, c.want.Active)
+		}
+	}
+	return state, record
+}
+
+// lastAction is the action of the case's last handoff.
+func (c soakCase) lastAction() sbv1.Action {
+	switch c.kind {
+	case offeredThenActive:
+		return sbv1.ActionAcceptControl
+	case releasedKind:
+		return sbv1.ActionReleaseControl
+	default:
+		return sbv1.ActionPassControl
+	}
+}
+
+var _ = Describe("Reliability", Label("reliability"), func() {
+	It("converges every object under API faults and two manager restarts, with no handoff twice", Label("soak"),
+		func(ctx SpecContext) {
+			const partition = "soak"
+			started := time.Now()
+			n, restarts := soakObjects(), soakRestarts()
+			opts := soakOptions()
+			api := newFaultyAPI(opts.APITimeout, soakFault)
+
+			By(fmt.Sprintf("starting the manager, and a Switchboard on a simulator that fails on schedule (%d objects)", n))
+			managers := []*runningManager{runManager("soak-0", partition, opts, nil)}
+			ns := api.newSwitchboard(partition)
+			DeferCleanup(func(ctx SpecContext) {
+				Expect(k8sClient.DeleteAllOf(ctx, &sbv1.ConversationControl{}, client.InNamespace(ns))).To(Succeed())
+				Eventually(func(g Gomega) {
+					var list sbv1.ConversationControlList
+					g.Expect(k8sClient.List(ctx, &list, client.InNamespace(ns))).To(Succeed())
+					g.Expect(list.Items).To(BeEmpty())
+				}).WithTimeout(time.Minute).Should(Succeed())
+			})
+
+			cases := make([]soakCase, n)
+			byName := make(map[string]soakCase, n)
+			handoffs := map[sunshinetest.Operation]int{}
+			kinds := map[soakKind]int{}
+			for i := range cases {
+				c := soakCaseFor(i)
+				cases[i], byName[c.name] = c, c
+				Expect(api.sim.SetConversation(testAppID, c.conv, c.start)).To(Succeed())
+				for op, k := range c.handoffs {
+					handoffs[op] += k
+				}
+				kinds[c.kind]++
+			}
+			createCase := func(c soakCase) {
+				Expect(k8sClient.Create(ctx, env{ns: ns, partition: partition}.control(c.name, c.conv, c.state, c.integration))).To(Succeed())
+			}
+
+			By("creating two thirds of the objects while the API fails on schedule")
+			api.enabled.Store(true)
+			firstWave := n * 2 / 3
+			for _, c := range cases[:firstWave] {
+				createCase(c)
+			}
+
+			// Drive the run: accept the offers that were made, stop the manager when a third
+			// and when two thirds of the objects are finished, create the last third while it
+			// is down, and start it again after a second.
+			const downtime = time.Second
+			var (
+				accepted         = map[string]bool{}
+				unfinishedAtStop []int
+				down             bool
+				downSince        time.Time
+				created          = firstWave
+			)
+			deadline := time.Now().Add(2*time.Minute + time.Duration(n)*200*time.Millisecond)
+			for {
+				var list sbv1.ConversationControlList
+				Expect(k8sClient.List(ctx, &list, client.InNamespace(ns))).To(Succeed())
+				finished := 0
+				for i := range list.Items {
+					cc := &list.Items[i]
+					c := byName[cc.Name]
+					if c.kind == offeredThenActive && !accepted[cc.Name] && readyAtGeneration(cc) && cc.Spec.State == sbv1.StateOffered {
+						base := cc.DeepCopy()
+						cc.Spec.State = sbv1.StateActive
+						Expect(k8sClient.Patch(ctx, cc, client.MergeFrom(base))).To(Succeed())
+						accepted[cc.Name] = true
+						continue
+					}
+					if cc.Spec.State == c.finalState() && readyAtGeneration(cc) {
+						finished++
+					}
+				}
+				if finished == n {
+					break
+				}
+				Expect(time.Now()).To(BeTemporally("<", deadline), "%d of %d objects finished; restarts %d", finished, n, len(managers)-1)
+				switch {
+				case down && time.Since(downSince) >= downtime:
+					By(fmt.Sprintf("starting the manager again (restart %d)", len(managers)))
+					managers = append(managers, runManager(fmt.Sprintf("soak-%d", len(managers)), partition, opts, nil))
+					down = false
+				case !down && len(unfinishedAtStop) < restarts && finished >= (len(unfinishedAtStop)+1)*n/(restarts+1):
+					By(fmt.Sprintf("stopping the manager with %d of %d objects finished", finished, n))
+					managers[len(managers)-1].stop()
+					unfinishedAtStop = append(unfinishedAtStop, n-finished)
+					down, downSince = true, time.Now()
+					if created < n {
+						By("creating the last third while the manager is down")
+						for _, c := range cases[created:] {
+							createCase(c)
+						}
+						created = n
+					}
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			converged := time.Since(started)
+			Expect(unfinishedAtStop).To(HaveLen(restarts), "the manager was stopped %d times", restarts)
+			Expect(managers).To(HaveLen(restarts+1), "and started again as often")
+			for i, left := range unfinishedAtStop {
+				Expect(left).To(BeNumerically(">", 0), "objects were still unfinished at stop %d", i+1)
+			}
+
+			By("checking that nothing is retried once every object is finished")
+			const quietFor = 3 * time.Second
+			before := api.conversationRequests()
+			beforeByOp := map[sunshinetest.Operation]int{}
+			for _, op := range conversationOps {
+				beforeByOp[op] = api.requests(op)
+			}
+			time.Sleep(quietFor)
+			quietCalls := api.conversationRequests() - before
+			quietByOp := map[sunshinetest.Operation]int{}
+			for _, op := range conversationOps {
+				if d := api.requests(op) - beforeByOp[op]; d > 0 {
+					quietByOp[op] = d
+				}
+			}
+
+			var list sbv1.ConversationControlList
+			Expect(k8sClient.List(ctx, &list, client.InNamespace(ns))).To(Succeed())
+			Expect(list.Items).To(HaveLen(n))
+			var problems, unrecorded []string
+			reconciling := 0
+			for i := range list.Items {
+				cc := &list.Items[i]
+				c := byName[cc.Name]
+				if meta.FindStatusCondition(cc.Status.Conditions, sbv1.ConditionReconciling) != nil {
+					reconciling++
+				}
+				state, record := soakProblems(c, cc, api.live(c.conv))
+				problems, unrecorded = append(problems, state...), append(unrecorded, record...)
+			}
+			managers[len(managers)-1].stop()
+			api.enabled.Store(false)
+
+			figures := soakFigures(api, n, kinds, handoffs, unfinishedAtStop, downtime, converged, quietFor, quietCalls, reconciling)
+			AddReportEntry("soak figures", figures)
+			GinkgoWriter.Print(figures)
+
+			Expect(problems).To(BeEmpty(), "every object Ready with the live state as declared, each `next` one hop")
+			Expect(quietByOp).To(BeEmpty(), "no calls after convergence: nothing left in a retry loop")
+			Expect(reconciling).To(BeZero(), "no Reconciling condition after convergence")
+			for _, op := range actionOps {
+				Expect(api.answeredBy(op, succeeded)).To(Equal(handoffs[op]), "%s: each handoff applied exactly once", op)
+				Expect(api.requests(op)).To(BeNumerically("<=", handoffs[op]+api.failuresOn(op)),
+					"%s: at most one call per handoff plus one per injected failure", op)
+			}
+			for _, op := range sunshinetest.Operations {
+				Expect(api.answeredBy(op, refused)).To(BeZero(), "%s: no request refused", op)
+			}
+			for _, op := range conversationOps {
+				// Every injected fault was taken by exactly one request, and the simulator
+				// answered nothing else with 429, 5xx or a dropped connection.
+				Expect(api.answeredBy(op, failedAnswer)).To(Equal(api.injectedOf(op, faultServerError)+
+					api.injectedOf(op, faultRateLimited)+api.injectedOf(op, faultDropped)), "%s: failures counted", op)
+			}
+			Expect(unrecorded).To(BeEmpty(), "every handoff recorded in status.lastAppliedAction, also when its answer was lost or a stop cut off the status write")
+		}, NodeTimeout(30*time.Minute))
+
+	DescribeTable("records a handoff whose answer was lost, and releases the conversation on delete with deletionPolicy Release",
+		func(stopWhileSent bool) {
+			const partition = "lost-answer"
+			api := newFaultyAPI(suiteOptions.APITimeout, func(op sunshinetest.Operation, n int) faultKind {
+				if op == sunshinetest.OpPassControl && n == 1 {
+					return faultLostAnswer
+				}
+				return ""
+			})
+			api.enabled.Store(true)
+			mgr := runManager(partition, partition, suiteOptions, nil)
+			e := env{ns: api.newSwitchboard(partition), partition: partition}
+			const conv = "lost-answer-conv"
+			Expect(api.sim.SetConversation(testAppID, conv, sunshinetest.ConversationState{Active: "bot"})).To(Succeed())
+			cc := e.control("lost-answer", conv, sbv1.StateActive, "agent-workspace")
+			cc.Spec.DeletionPolicy = sbv1.DeletionPolicyRelease
+			create(cc)
+			if stopWhileSent {
+				By("stopping the manager while the passControl waits for its answer")
+				Eventually(func() int { return api.injectedOf(sunshinetest.OpPassControl, faultLostAnswer) }).Should(Equal(1))
+				mgr.stop()
+				runManager(partition+"-again", partition, suiteOptions, nil)
+			}
+
+			got := waitReady(cc)
+			Expect(api.live(conv)).To(Equal(sunshinetest.ConversationState{Active: "agent-workspace"}))
+			Expect(api.injectedOf(sunshinetest.OpPassControl, faultLostAnswer)).To(Equal(1), "the answer to the passControl was lost")
+			Expect(api.requests(sunshinetest.OpPassControl)).To(Equal(1), "the passControl landed, and was not sent again")
+
+			By("deleting the object: the conversation is where the object put it")
+			deleteAndWait(cc, 20*time.Second)
+			Expect(api.live(conv)).To(Equal(sunshinetest.ConversationState{}),
+				"released on delete (status.lastAppliedAction was %+v)", got.Status.LastAppliedAction)
+			Expect(api.requests(sunshinetest.OpReleaseControl)).To(Equal(1))
+			Expect(got.Status.LastAppliedAction).NotTo(BeNil())
+			Expect(got.Status.LastAppliedAction.Action).To(Equal(sbv1.ActionPassControl))
+		},
+		Entry("to the client's timeout", false),
+		Entry("to a manager stop", true),
+	)
+
+	It("lets the other manager finish the pending handoffs when the leader stops", func() {
+		const partition = "leader-election"
+		leaseNs := newNamespace()
+		const leaseName = "switchboard-operator-test-leader"
+		withLeaderElection := func(o *ctrl.Options) {
+			o.LeaderElection = true
+			o.LeaderElectionID = leaseName
+			o.LeaderElectionNamespace = leaseNs
+			o.LeaderElectionReleaseOnCancel = true
+			o.LeaseDuration = ptrTo(4 * time.Second)
+			o.RenewDeadline = ptrTo(2 * time.Second)
+			o.RetryPeriod = ptrTo(500 * time.Millisecond)
+		}
+		first := runManager("first", partition, suiteOptions, withLeaderElection)
+		second := runManager("second", partition, suiteOptions, withLeaderElection)
+
+		By("waiting for one of the two to be elected")
+		electedOnes := func() []string {
+			var names []string
+			for _, m := range []*runningManager{first, second} {
+				if m.elected() {
+					names = append(names, m.name)
+				}
+			}
+			return names
+		}
+		Eventually(electedOnes).Should(HaveLen(1))
+		Consistently(electedOnes, time.Second).Should(HaveLen(1), "one leader at a time")
+		leader, follower := first, second
+		if second.elected() {
+			leader, follower = second, first
+		}
+		holder := leaseHolder(leaseNs, leaseName)
+		Expect(holder).NotTo(BeEmpty())
+
+		e := newEnvFor(partition)
+		convNext, convName, convOffer := newConversation("bot", ""), newConversation("bot", ""), newConversation("bot", "")
+		ccNext := e.control("next", convNext, sbv1.StateActive, sbv1.IntegrationNext)
+		ccName := e.control("by-name", convName, sbv1.StateActive, "agent-workspace")
+		ccOffer := e.control("offer", convOffer, sbv1.StateOffered, "agent-workspace")
+		for _, cc := range []*sbv1.ConversationControl{ccNext, ccName, ccOffer} {
+			create(cc)
+		}
+		for _, cc := range []*sbv1.ConversationControl{ccNext, ccName, ccOffer} {
+			waitReady(cc)
+		}
+		Expect(liveState(convOffer)).To(Equal(sunshinetest.ConversationState{Active: "bot", Pending: "agent-workspace"}))
+		Expect(follower.elected()).To(BeFalse(), "the follower stays a follower while the leader runs")
+
+		By(fmt.Sprintf("stopping the leader (%s) and declaring more handoffs", leader.name))
+		leader.stop()
+		update(ccOffer, func(c *sbv1.ConversationControl) { c.Spec.State = sbv1.StateActive })
+		update(ccName, func(c *sbv1.ConversationControl) { c.Spec.Integration = "partner" })
+		convNext2, convRelease := newConversation("agent-workspace", ""), newConversation("bot", "partner")
+		ccNext2 := e.control("next-after", convNext2, sbv1.StateActive, sbv1.IntegrationNext)
+		ccRelease := e.control("release-after", convRelease, sbv1.StateReleased, "")
+		create(ccNext2)
+		create(ccRelease)
+
+		By(fmt.Sprintf("the other manager (%s) takes over", follower.name))
+		Eventually(follower.mgr.Elected()).WithTimeout(15 * time.Second).Should(BeClosed())
+		Expect(leaseHolder(leaseNs, leaseName)).NotTo(Equal(holder), "the lease changed hands")
+		for _, cc := range []*sbv1.ConversationControl{ccNext, ccName, ccOffer, ccNext2, ccRelease} {
+			waitReady(cc)
+		}
+		Expect(liveState(convNext)).To(Equal(sunshinetest.ConversationState{Active: "agent-workspace"}), "one hop from bot")
+		Expect(liveState(convName)).To(Equal(sunshinetest.ConversationState{Active: "partner"}))
+		Expect(liveState(convOffer)).To(Equal(sunshinetest.ConversationState{Active: "agent-workspace"}))
+		Expect(liveState(convNext2)).To(Equal(sunshinetest.ConversationState{Active: "bot"}), "one hop from agent-workspace")
+		Expect(liveState(convRelease)).To(Equal(sunshinetest.ConversationState{}))
+		Expect(get(ccOffer).Status.LastAppliedAction.Action).To(Equal(sbv1.ActionAcceptControl))
+
+		wantCalls := map[sunshinetest.Operation]int{
+			sunshinetest.OpPassControl:    4, // next, by name, by name again, next-after
+			sunshinetest.OpOfferControl:   1,
+			sunshinetest.OpAcceptControl:  1,
+			sunshinetest.OpReleaseControl: 1,
+		}
+		actionCalls := func() map[sunshinetest.Operation]int {
+			out := map[sunshinetest.Operation]int{}
+			for op := range wantCalls {
+				out[op] = calls(op)
+			}
+			return out
+		}
+		Expect(actionCalls()).To(Equal(wantCalls), "each handoff exactly once")
+		Consistently(actionCalls, quiet).Should(Equal(wantCalls))
+	})
+})
+
+// leaseHolder is the holder of a leader election Lease, "" when nobody holds it.
+func leaseHolder(ns, name string) string {
+	lease := &coordinationv1.Lease{}
+	Expect(k8sClient.Get(suiteCtx, client.ObjectKey{Namespace: ns, Name: name}, lease)).To(Succeed())
+	if lease.Spec.HolderIdentity == nil {
+		return ""
+	}
+	return *lease.Spec.HolderIdentity
+}
+
+// soakFigures are the soak's figures, one line each.
+func soakFigures(api *faultyAPI, n int, kinds map[soakKind]int, handoffs map[sunshinetest.Operation]int, unfinishedAtStop []int,
+	downtime, converged, quietFor time.Duration, quietCalls, reconciling int) string {
+	var b strings.Builder
+	total := func(m map[sunshinetest.Operation]int) int {
+		t := 0
+		for _, v := range m {
+			t += v
+		}
+		return t
+	}
+	kindList := make([]string, 0, soakKinds)
+	for k := range soakKinds {
+		kindList = append(kindList, fmt.Sprintf("%d %s", kinds[k], k))
+	}
+	fmt.Fprintf(&b, "soak: %d objects (%s), %d handoffs, %d concurrent reconciles\n",
+		n, strings.Join(kindList, ", "), total(handoffs), soakOptions().MaxConcurrentReconciles)
+
+	injected := map[faultKind]int{}
+	for _, op := range conversationOps {
+		for _, k := range append([]faultKind{faultDelayed}, failing...) {
+			injected[k] += api.injectedOf(op, k)
+		}
+	}
+	api.mu.Lock()
+	gaveUp, abandoned := api.gaveUp, api.abandoned
+	api.mu.Unlock()
+	fmt.Fprintf(&b, "soak: faults injected into %d requests on conversations: %d delayed %s, %d 5xx, %d 429 (Retry-After %s), %d dropped, %d lost answers (the client timed out after %s, the simulator applied them; %d gave up)\n",
+		api.conversationRequests(), injected[faultDelayed], soakLatency, injected[faultServerError], injected[faultRateLimited],
+		soakRetryAfter, injected[faultDropped], injected[faultLostAnswer], api.clientTimeout, gaveUp)
+
+	ops := make([]string, 0, len(sunshinetest.Operations))
+	for _, op := range sunshinetest.Operations {
+		if api.requests(op) == 0 {
+			continue
+		}
+		api.mu.Lock()
+		statuses := make([]int, 0, len(api.answers[op]))
+		for s := range api.answers[op] {
+			statuses = append(statuses, s)
+		}
+		sort.Ints(statuses)
+		parts := make([]string, 0, len(statuses))
+		for _, s := range statuses {
+			label := strconv.Itoa(s)
+			if s == 0 {
+				label = "dropped"
+			}
+			parts = append(parts, fmt.Sprintf("%s %d", label, api.answers[op][s]))
+		}
+		api.mu.Unlock()
+		ops = append(ops, fmt.Sprintf("%s %d (%s)", op, api.requests(op), strings.Join(parts, ", ")))
+	}
+	fmt.Fprintf(&b, "soak: calls by operation: %s\n", strings.Join(ops, "; "))
+
+	actions, failures := 0, 0
+	perOp := make([]string, 0, len(actionOps))
+	for _, op := range actionOps {
+		actions += api.requests(op)
+		failures += api.failuresOn(op)
+		perOp = append(perOp, fmt.Sprintf("%s %d <= %d + %d", op, api.requests(op), handoffs[op], api.failuresOn(op)))
+	}
+	fmt.Fprintf(&b, "soak: action calls %d <= %d handoffs + %d failed action calls (%s)\n",
+		actions, total(handoffs), failures, strings.Join(perOp, ", "))
+	fmt.Fprintf(&b, "soak: manager restarts %d (down %s each; objects unfinished at the stops: %v); requests the client abandoned: %d (%d lost answers, %d cut off by the stops)\n",
+		len(unfinishedAtStop), downtime, unfinishedAtStop, abandoned, gaveUp, abandoned-gaveUp)
+	fmt.Fprintf(&b, "soak: all %d objects finished after %s; then %s quiet: %d calls, %d objects Reconciling\n",
+		n, converged.Round(100*time.Millisecond), quietFor, quietCalls, reconciling)
+	return b.String()
+}
