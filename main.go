@@ -63,8 +63,9 @@ func main() {
 		"Enable leader election, so that only one replica of the manager is active at a time.")
 	flag.StringVar(&leaderElectionNS, "leader-election-namespace", "",
 		"Namespace of the leader election Lease; defaults to the manager's own namespace.")
-	flag.Float64Var(&kubeAPIQPS, "kube-api-qps", 50, "Queries per second to the Kubernetes API server (client-side limit).")
-	flag.IntVar(&kubeAPIBurst, "kube-api-burst", 100, "Burst of queries to the Kubernetes API server (client-side limit).")
+	flag.Float64Var(&kubeAPIQPS, "kube-api-qps", 0,
+		"Client-side limit of queries per second to the Kubernetes API server; 0 keeps none and relies on the API server's priority and fairness.")
+	flag.IntVar(&kubeAPIBurst, "kube-api-burst", 0, "Burst of the client-side limit set by --kube-api-qps.")
 	opts.BindFlags(flag.CommandLine)
 	zapOpts := zap.Options{Development: false}
 	zapOpts.BindFlags(flag.CommandLine)
@@ -73,7 +74,9 @@ func main() {
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
 
 	restConfig := ctrl.GetConfigOrDie()
-	restConfig.QPS, restConfig.Burst = float32(kubeAPIQPS), kubeAPIBurst
+	if kubeAPIQPS > 0 {
+		restConfig.QPS, restConfig.Burst = float32(kubeAPIQPS), max(kubeAPIBurst, int(kubeAPIQPS))
+	}
 	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
 		Scheme:                  scheme,
 		Metrics:                 metricsserver.Options{BindAddress: metricsAddr},

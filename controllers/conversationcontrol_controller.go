@@ -22,6 +22,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -187,6 +188,15 @@ func (r *ConversationControlReconciler) reconcileControl(ctx context.Context, s 
 		Now:              r.now(),
 	})
 	cc.Status.LastHandledReconcileAt = requestedAt
+	if dec.Action == "" && dec.InSync && !want.Next && !declarationApplied(cc.Status.LastAppliedAction, want) {
+		// The declaration is in effect without an action of this pass: it was so already, or
+		// an action's outcome was lost in a crash. Record it, so that later drift is judged
+		// by the drift policy and deletion with Release releases it.
+		cc.Status.LastAppliedAction = &sbv1.AppliedAction{
+			Action: actionFor(want, sbv1.LiveState{}), State: want.State, Integration: want.Integration,
+			Generation: cc.Generation, Time: metav1.NewTime(r.now()), Reached: want.Target.DeepCopy(), Adopted: true,
+		}
+	}
 
 	if dec.Action != "" {
 		after, f, err := r.apply(ctx, s, api, want, dec.Action, live)
@@ -231,9 +241,14 @@ func (r *ConversationControlReconciler) observe(ctx context.Context, cc *sbv1.Co
 		return sbv1.LiveState{}, err
 	}
 	live := sbv1.LiveState{Active: integrationRef(conv.Active), Pending: integrationRef(conv.Pending)}
-	cc.Status.ActiveIntegration, cc.Status.PendingIntegration = live.Active, live.Pending
-	observed := metav1.NewTime(r.now())
-	cc.Status.LastObservedTime = &observed
+	changed := cc.Status.LastObservedTime == nil ||
+		!equality.Semantic.DeepEqual(live, sbv1.LiveState{Active: cc.Status.ActiveIntegration, Pending: cc.Status.PendingIntegration})
+	if changed {
+		// A read that finds nothing new is not written: polls cause no status churn.
+		cc.Status.ActiveIntegration, cc.Status.PendingIntegration = live.Active, live.Pending
+		observed := metav1.NewTime(r.now())
+		cc.Status.LastObservedTime = &observed
+	}
 	return live, nil
 }
 
@@ -254,12 +269,13 @@ func settleInFlight(cc *sbv1.ConversationControl, live sbv1.LiveState) {
 	cc.Status.LastAppliedAction = inFlight
 }
 
-// apply sends one action. The action is recorded as in flight (one status write) before
-// it is sent, so that when the process dies between the call and the final status write
-// the next pass decides from the live state whether it landed: a `next` (which the vendor
-// does not apply idempotently) never hops twice, and a landed action is recorded as
-// applied either way. A transient failure leaves the record in flight for the same
-// reason. It returns the live state the action leads to, or the classified failure.
+// apply sends one action. A `next`, which the vendor does not apply idempotently, is
+// recorded as in flight (one status write) before it is sent, so that when the process
+// dies between the call and the final status write the next pass decides from the live
+// state whether it landed, and never hops twice. Other actions are idempotent: after such
+// a crash the next pass finds the declaration in effect and records it (adopted). A
+// transient failure (a timeout, a lost answer) leaves any action in flight, to be settled
+// from the live state. It returns the live state the action leads to, or the failure.
 func (r *ConversationControlReconciler) apply(ctx context.Context, s *ccScope, api SunshineAPI, want desired, action sbv1.Action, before sbv1.LiveState) (sbv1.LiveState, *failure, error) {
 	cc := s.cc
 	record := &sbv1.AppliedAction{
@@ -274,9 +290,11 @@ func (r *ConversationControlReconciler) apply(ctx context.Context, s *ccScope, a
 	if action == sbv1.ActionReleaseControl {
 		record.Reached = nil
 	}
-	cc.Status.InFlightAction = record
-	if err := s.patcher.patchNow(ctx, r.Client, cc); err != nil {
-		return before, nil, err
+	if want.Next {
+		cc.Status.InFlightAction = record
+		if err := s.patcher.patchNow(ctx, r.Client, cc); err != nil {
+			return before, nil, err
+		}
 	}
 
 	err := r.send(ctx, api, cc, action, want)
@@ -288,9 +306,10 @@ func (r *ConversationControlReconciler) apply(ctx context.Context, s *ccScope, a
 			cc.Status.InFlightAction = nil
 			r.event(cc, corev1.EventTypeWarning, sbv1.EventReasonHandoffRefused, string(action),
 				"%s to %s refused: %s", action, describeTarget(want), f.Message)
+		} else {
+			// The outcome is unknown: the next pass decides from the live state.
+			cc.Status.InFlightAction = record
 		}
-		// Otherwise the failure (a timeout, a lost answer) leaves the outcome unknown: the
-		// action stays in flight and the next pass decides from the live state.
 		return before, &f, nil
 	}
 	cc.Status.InFlightAction = nil

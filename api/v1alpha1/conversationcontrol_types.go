@@ -185,6 +185,11 @@ type AppliedAction struct {
 	// flight it lets the next pass tell, from the live state, whether the action landed.
 	// +optional
 	Before *LiveState `json:"before,omitempty"`
+	// Adopted is true when no action of the operator is known to have made the declaration
+	// true: the operator found it already in effect (or the outcome of its own action was
+	// lost in a crash) and recorded it, so that drift and deletion treat it as applied.
+	// +optional
+	Adopted bool `json:"adopted,omitempty"`
 }
 
 // LiveState is the switchboard state of a conversation as read from the API.
@@ -214,9 +219,9 @@ type ConversationControlStatus struct {
 	// +optional
 	LastAppliedAction *AppliedAction `json:"lastAppliedAction,omitempty"`
 
-	// InFlightAction is an action recorded just before it was sent and whose outcome is
-	// not yet known. After a restart or a lost answer the operator decides from the live
-	// state whether it landed, so a `next` handoff is never applied twice.
+	// InFlightAction is an action whose outcome is not known yet: a `next` handoff,
+	// recorded just before it is sent, or an action whose answer was lost. The next pass
+	// decides from the live state whether it landed, so a `next` is never applied twice.
 	// +optional
 	InFlightAction *AppliedAction `json:"inFlightAction,omitempty"`
 
@@ -228,7 +233,8 @@ type ConversationControlStatus struct {
 	// +optional
 	PendingIntegration *IntegrationReference `json:"pendingIntegration,omitempty"`
 
-	// LastObservedTime is when the live state was last read.
+	// LastObservedTime is when a read of the live state last found it changed (reads that
+	// find nothing new are not written, so polls cause no status churn).
 	// +optional
 	LastObservedTime *metav1.Time `json:"lastObservedTime,omitempty"`
 

@@ -1,0 +1,360 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchboard-operator/switchboard-operator/pkg/sunshine/sunshinetest"
+)
+
+func TestClassifyRequest(t *testing.T) {
+	tests := []struct {
+		name, method, path, watch string
+		verb, resource            string
+	}{
+		{"creates a namespaced custom resource", "POST", "/apis/switchboard.conversations.dev/v1alpha1/namespaces/ns/conversationcontrols", "", "create", "conversationcontrols"},
+		{"patches a status subresource", "PATCH", "/apis/switchboard.conversations.dev/v1alpha1/namespaces/ns/conversationcontrols/cc-1/status", "", "patch", "conversationcontrols/status"},
+		{"patches metadata", "PATCH", "/apis/switchboard.conversations.dev/v1alpha1/namespaces/ns/conversationcontrols/cc-1", "", "patch", "conversationcontrols"},
+		{"creates an Event", "POST", "/apis/events.k8s.io/v1/namespaces/ns/events", "", "create", "events"},
+		{"gets a core Secret", "GET", "/api/v1/namespaces/ns/secrets/key", "", "get", "secrets"},
+		{"lists cluster-wide", "GET", "/apis/switchboard.conversations.dev/v1alpha1/conversationcontrols", "", "list", "conversationcontrols"},
+		{"watches", "GET", "/apis/switchboard.conversations.dev/v1alpha1/conversationcontrols", "true", "watch", "conversationcontrols"},
+		{"gets a namespace", "GET", "/api/v1/namespaces/ns", "", "get", "namespaces"},
+		{"updates a namespace's finalizers", "PUT", "/api/v1/namespaces/ns/finalize", "", "update", "namespaces/finalize"},
+		{"deletes a collection", "DELETE", "/apis/switchboard.conversations.dev/v1alpha1/namespaces/ns/conversationcontrols", "", "deletecollection", "conversationcontrols"},
+		{"deletes one object", "DELETE", "/apis/switchboard.conversations.dev/v1alpha1/namespaces/ns/conversationcontrols/cc-1", "", "delete", "conversationcontrols"},
+		{"reads discovery", "GET", "/apis", "", "get", "nonresource"},
+		{"reads the version", "GET", "/version", "", "get", "nonresource"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			verb, resource := classifyRequest(tt.method, tt.path, tt.watch)
+			if verb != tt.verb || resource != tt.resource {
+				t.Errorf("classifyRequest(%s %s) = %q %q, want %q %q", tt.method, tt.path, verb, resource, tt.verb, tt.resource)
+			}
+		})
+	}
+}
+
+func TestRequestCountsSinceAndWrites(t *testing.T) {
+	before := requestCounts{"create events": 1, "get secrets": 2}
+	now := requestCounts{"create events": 4, "get secrets": 2, "patch conversationcontrols/status": 5, "watch events": 1}
+	since := now.since(before)
+	want := requestCounts{"create events": 3, "patch conversationcontrols/status": 5, "watch events": 1}
+	if len(since) != len(want) {
+		t.Fatalf("since = %v, want %v", since, want)
+	}
+	for k, v := range want {
+		if since[k] != v {
+			t.Errorf("since[%q] = %d, want %d", k, since[k], v)
+		}
+	}
+	if got := since.writes().total(); got != 8 {
+		t.Errorf("writes().total() = %d, want 8", got)
+	}
+	if got := since.count("patch", "conversationcontrols/status"); got != 5 {
+		t.Errorf("count = %d, want 5", got)
+	}
+}
+
+func TestPercentileIsNearestRank(t *testing.T) {
+	var sorted []time.Duration
+	for i := 1; i <= 100; i++ {
+		sorted = append(sorted, time.Duration(i)*time.Millisecond)
+	}
+	for p, want := range map[float64]time.Duration{50: 50 * time.Millisecond, 99: 99 * time.Millisecond, 100: 100 * time.Millisecond, 0.1: time.Millisecond} {
+		if got := percentile(sorted, p); got != want {
+			t.Errorf("percentile(%v) = %v, want %v", p, got, want)
+		}
+	}
+	if got := percentile(nil, 50); got != 0 {
+		t.Errorf("percentile of nothing = %v, want 0", got)
+	}
+	if got := percentile([]time.Duration{7}, 99); got != 7 {
+		t.Errorf("percentile of one value = %v, want it", got)
+	}
+}
+
+func TestParseProcStatusKeepsKilobyteFiguresAsBytes(t *testing.T) {
+	status := "Name:\tbench\nVmHWM:\t  2048 kB\nVmRSS:\t  1024 kB\nThreads:\t12\n"
+	got, err := parseProcStatus(bufio.NewScanner(strings.NewReader(status)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["VmHWM"] != 2048*1024 || got["VmRSS"] != 1024*1024 {
+		t.Errorf("parseProcStatus = %v", got)
+	}
+	if _, ok := got["Threads"]; ok {
+		t.Error("a figure without kB was kept")
+	}
+}
+
+func TestParseProcStatReadsCommandsWithSpacesAndParentheses(t *testing.T) {
+	comm, ppid, ok := parseProcStat("4242 (kube (api) server) S 17 4242 4242 0 -1")
+	if !ok || comm != "kube (api) server" || ppid != 17 {
+		t.Errorf("parseProcStat = %q %d %v", comm, ppid, ok)
+	}
+	if _, _, ok := parseProcStat("garbage"); ok {
+		t.Error("garbage parsed")
+	}
+}
+
+func TestMixRepeatsEveryHundredObjects(t *testing.T) {
+	o := options{NextPercent: 10, OfferedPercent: 20, ReleasePolicyPercent: 5}
+	counts := map[string]int{}
+	release := 0
+	for i := range 1000 {
+		counts[o.kindOf(i).name]++
+		if o.releasePolicy(i) {
+			release++
+		}
+	}
+	if counts[kindNext.name] != 100 || counts[kindOffered.name] != 200 || counts[kindActive.name] != 700 || release != 50 {
+		t.Errorf("mix = %v, release %d", counts, release)
+	}
+	if (options{}).releasePolicy(99) {
+		t.Error("release policy without a percentage")
+	}
+}
+
+func TestVendorTrackerCountsPollsAndLatencies(t *testing.T) {
+	tr := newVendorTracker(time.Minute)
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	tr.created("a", t0)
+	tr.created("b", t0)
+	tr.created("c", t0)
+	for _, info := range []sunshinetest.RequestInfo{
+		{Operation: sunshinetest.OpGetConversation, ConversationID: "a", Time: t0.Add(10 * time.Millisecond)},
+		{Operation: sunshinetest.OpPassControl, ConversationID: "a", Time: t0.Add(20 * time.Millisecond)},
+		{Operation: sunshinetest.OpGetConversation, ConversationID: "a", Time: t0.Add(61 * time.Second)}, // a poll
+		{Operation: sunshinetest.OpGetConversation, ConversationID: "b", Time: t0.Add(5 * time.Millisecond)},
+		{Operation: sunshinetest.OpOfferControl, ConversationID: "b", Time: t0.Add(-time.Millisecond)},
+		{Operation: sunshinetest.OpOfferControl, ConversationID: "b", Time: t0.Add(30 * time.Millisecond)},
+		{Operation: sunshinetest.OpGetConversation, ConversationID: "b", Time: t0.Add(40 * time.Millisecond)}, // too soon for a poll
+		{Operation: sunshinetest.OpListSwitchboards, Time: t0},
+	} {
+		tr.observe(info)
+	}
+	if got := tr.totals(); got != (vendorTotals{Actions: 3, Reads: 3, Polls: 1}) {
+		t.Errorf("totals = %+v", got)
+	}
+	latencies, without, more, early := tr.handoffs()
+	if without != 1 || more != 1 || early != 1 {
+		t.Errorf("without %d, more %d, early %d; want 1 each", without, more, early)
+	}
+	if len(latencies) != 2 || latencies[0] != -time.Millisecond || latencies[1] != 20*time.Millisecond {
+		t.Errorf("latencies = %v", latencies)
+	}
+}
+
+func TestParseFlagsRefusesImpossibleSettings(t *testing.T) {
+	for _, args := range [][]string{
+		{"-n", "0"},
+		{"-concurrency", "0"},
+		{"-next-percent", "60", "-offered-percent", "50"},
+		{"-release-policy-percent", "101"},
+		{"-poll-interval", "5s"},
+		{"-vendor-rps", "2000"},
+		{"extra"},
+	} {
+		if _, err := parseFlags(args, io.Discard); err == nil {
+			t.Errorf("parseFlags(%q) succeeded", args)
+		}
+	}
+	o, err := parseFlags([]string{"-n", "5000", "-qps", "20", "-burst", "30"}, io.Discard)
+	if err != nil || o.N != 5000 || o.QPS != 20 || o.Burst != 30 || o.Concurrency < 1 {
+		t.Errorf("parseFlags = %+v, %v", o, err)
+	}
+}
+
+func TestTargetsAndTable(t *testing.T) {
+	rep := &Report{
+		Settings: Settings{N: 5000, Mix: map[string]int{kindActive.name: 5000}},
+		Results: Results{
+			Ready: 5000, AllReadySeconds: 30, BaselineSeconds: 25, Ratio: 1.2,
+			Vendor: Vendor{Calls: map[string]int{"passControl": 5000, "getConversation": 5000, "listSwitchboards": 1},
+				Actions: 5000, ActionsPerHandoff: 1, ReadsOutsidePollsPerHand: 1},
+			APIServer: APIServer{Operator: requestCounts{"patch conversationcontrols/status": 5000, "create events": 5000},
+				BenchCreates: 5000, OperatorWrites: 10000, WritesPerHandoff: 3, ObjectWritesPerHandoff: 2},
+			Quiet:  Quiet{Polls: 3, OperatorWrites: requestCounts{"patch conversationcontrols/status": 3}},
+			Memory: Memory{PeakHeapInuse: 200 << 20, HighWaterRSS: map[string]uint64{"bench": 1 << 30}, PeakRSS: map[string]uint64{"bench": 1 << 29}},
+		},
+	}
+	rep.Targets = evaluateTargets(rep)
+	want := map[string]string{
+		"vendor actions per handoff":                               "met",
+		"vendor reads per handoff outside polls":                   "met",
+		"API-server writes per handoff (creates, patches, Events)": "missed",
+		"time ratio operator / baseline":                           "met",
+		"quiet period: no calls or writes but polls":               "met",
+		"peak heap (HeapInuse, whole process)":                     "missed",
+	}
+	for _, tg := range rep.Targets {
+		if want[tg.Name] != tg.Status {
+			t.Errorf("target %q: %s, want %s", tg.Name, tg.Status, want[tg.Name])
+		}
+	}
+	var out bytes.Buffer
+	if err := writeTable(&out, rep); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"time until all Ready", "30.00s", "listSwitchboards 1", "RSS kube-apiserver", "not found", "200.0 MiB"} {
+		if !strings.Contains(out.String(), s) {
+			t.Errorf("table lacks %q:\n%s", s, out.String())
+		}
+	}
+}
+
+func TestParseProcStatCPUAddsUserAndSystemTime(t *testing.T) {
+	// Fields: pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime ...
+	stat := "4242 (etcd) S 17 4242 4242 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 12 0"
+	got, ok := parseProcStatCPU(stat)
+	if !ok || got != 3.0 {
+		t.Errorf("parseProcStatCPU = %v %v, want 3s", got, ok)
+	}
+	if _, ok := parseProcStatCPU("4242 (etcd) S 17"); ok {
+		t.Error("a short stat parsed")
+	}
+}
+
+func TestDropEventsAnswersEventCreatesInPlaceOfTheServer(t *testing.T) {
+	c := newRequestCounter()
+	c.dropEvents = true
+	sent := 0
+	rt := c.wrap(roundTripperFunc(func(*http.Request) (*http.Response, error) {
+		sent++
+		return &http.Response{StatusCode: http.StatusOK, Body: io.NopCloser(strings.NewReader("{}"))}, nil
+	}))
+	event := `{"kind":"Event","apiVersion":"events.k8s.io/v1","metadata":{"name":"e"}}`
+	req := httptest.NewRequest(http.MethodPost, "https://127.0.0.1/apis/events.k8s.io/v1/namespaces/ns/events", strings.NewReader(event))
+	resp, err := rt.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated || string(body) != event || sent != 0 {
+		t.Errorf("answered %d %q, sent %d", resp.StatusCode, body, sent)
+	}
+	req = httptest.NewRequest(http.MethodPatch, "https://127.0.0.1/apis/switchboard.conversations.dev/v1alpha1/namespaces/ns/conversationcontrols/cc/status", strings.NewReader("{}"))
+	resp, err = rt.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	counts := c.snapshot()
+	if sent != 1 || counts["dropped events"] != 1 || counts["patch conversationcontrols/status"] != 1 || counts.writes().total() != 1 {
+		t.Errorf("sent %d, counts %v", sent, counts)
+	}
+}
+
+func TestReadyTrackerFinishesWhenEveryObjectWasWrittenReady(t *testing.T) {
+	tr := newReadyTracker("ns", 2)
+	answer := func(ns, name string, generation, observed int64, status string) []byte {
+		return []byte(`{"metadata":{"namespace":"` + ns + `","name":"` + name + `","generation":` + strconv.FormatInt(generation, 10) + `},` +
+			`"status":{"observedGeneration":` + strconv.FormatInt(observed, 10) + `,"conditions":[{"type":"Ready","status":"` + status +
+			`","observedGeneration":` + strconv.FormatInt(observed, 10) + `,"reason":"Succeeded","message":"","lastTransitionTime":"2026-01-01T00:00:00Z"}]}}`)
+	}
+	tr.observeAnswer(answer("ns", "a", 1, 1, "True"))
+	tr.observeAnswer(answer("ns", "a", 1, 1, "True")) // counted once
+	tr.observeAnswer(answer("ns", "b", 2, 1, "True")) // an older generation
+	tr.observeAnswer(answer("ns", "c", 1, 1, "False"))
+	tr.observeAnswer(answer("other", "d", 1, 1, "True"))
+	tr.observeAnswer([]byte("not json"))
+	if got := tr.count(); got != 1 {
+		t.Fatalf("count = %d, want 1", got)
+	}
+	if _, err := tr.wait(context.Background(), time.Millisecond); err == nil {
+		t.Fatal("wait succeeded with one of two objects Ready")
+	}
+	tr.observeAnswer(answer("ns", "b", 2, 2, "True"))
+	if last, err := tr.wait(context.Background(), time.Second); err != nil || last.IsZero() {
+		t.Fatalf("wait = %v, %v", last, err)
+	}
+}
+
+func TestCounterHandsTheAnswersToConversationControlWritesOn(t *testing.T) {
+	c := newRequestCounter()
+	var seen []string
+	c.onWritten = func(body []byte) { seen = append(seen, string(body)) }
+	rt := c.wrap(roundTripperFunc(func(req *http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: http.StatusOK, Header: http.Header{"Content-Type": []string{"application/json"}},
+			Body: io.NopCloser(strings.NewReader(`{"path":"` + req.URL.Path + `"}`))}, nil
+	}))
+	for _, r := range []struct{ method, path string }{
+		{http.MethodPatch, "/apis/switchboard.conversations.dev/v1alpha1/namespaces/ns/conversationcontrols/cc/status"},
+		{http.MethodGet, "/apis/switchboard.conversations.dev/v1alpha1/namespaces/ns/conversationcontrols/cc"},
+		{http.MethodPost, "/apis/events.k8s.io/v1/namespaces/ns/events"},
+	} {
+		resp, err := rt.RoundTrip(httptest.NewRequest(r.method, "https://127.0.0.1"+r.path, strings.NewReader("{}")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if !strings.Contains(string(body), r.path) {
+			t.Errorf("the client got %q for %s", body, r.path)
+		}
+	}
+	if len(seen) != 1 || !strings.Contains(seen[0], "/status") {
+		t.Errorf("handed on %q, want the status patch only", seen)
+	}
+}
+
+func TestCounterCountsFailedRequestsApart(t *testing.T) {
+	c := newRequestCounter()
+	rt := c.wrap(roundTripperFunc(func(*http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: http.StatusConflict, Body: io.NopCloser(strings.NewReader("{}"))}, nil
+	}))
+	resp, err := rt.RoundTrip(httptest.NewRequest(http.MethodPatch, "https://127.0.0.1/apis/g/v1/namespaces/ns/conversationcontrols/cc/status", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	counts := c.snapshot()
+	if counts["patch conversationcontrols/status"] != 1 || counts["failed 409 patch conversationcontrols/status"] != 1 ||
+		counts.writes().total() != 1 || counts.failed().total() != 1 {
+		t.Errorf("counts = %v", counts)
+	}
+}
+
+func TestGitRevisionReadsLooseAndPackedRefs(t *testing.T) {
+	dir := t.TempDir()
+	git := filepath.Join(dir, ".git")
+	write := func(name, content string) {
+		t.Helper()
+		path := filepath.Join(git, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := gitRevision(dir); got != "" {
+		t.Errorf("without .git: %q", got)
+	}
+	write("HEAD", "ref: refs/heads/main\n")
+	write("packed-refs", "# pack-refs with: peeled\naaaa refs/heads/other\nbbbb refs/heads/main\n")
+	if got := gitRevision(dir); got != "bbbb" {
+		t.Errorf("packed: %q", got)
+	}
+	write("refs/heads/main", "cccc\n")
+	if got := gitRevision(dir); got != "cccc" {
+		t.Errorf("loose: %q", got)
+	}
+	write("HEAD", "dddd\n")
+	if got := gitRevision(dir); got != "dddd" {
+		t.Errorf("detached: %q", got)
+	}
+}

@@ -1,0 +1,60 @@
+// Command bench measures what switchboard-operator costs per handoff, against the cost
+// floor of the API server itself. `make bench` runs it (BENCH_N objects, 1000 by
+// default; BENCH_FLAGS passes more flags):
+//
+//	KUBEBUILDER_ASSETS=bin/k8s/1.37.2-linux-amd64 go run ./hack/bench -n 1000
+//
+// One process starts envtest (a real kube-apiserver and etcd, as separate processes),
+// the switchboard simulator (sunshinetest) and a controller-runtime manager wired as
+// main.go wires it (controllers.SetupWithManager, Secrets uncached, metrics not served),
+// and then runs, in order:
+//
+//  1. The baseline: a plain client does the least API-server work the same N objects need
+//     (create each ConversationControl, then one status patch), with -concurrency
+//     workers, before the manager starts and in a namespace of its own. The baseline
+//     objects are deleted before the manager starts, so the operator never sees them.
+//  2. The operator run: N conversations are put into the simulator with the bot active,
+//     and N ConversationControls are created with -concurrency workers: most ask for
+//     the Agent Workspace to be Active, -next-percent name `next`, -offered-percent
+//     offer control instead. Every object is one handoff: exactly one switchboard
+//     action is the floor. The run ends when the manager's status write of the last
+//     object comes back Ready (Ready=True and observedGeneration equal to the
+//     generation). The bench reads that from the answers to the manager's writes in its
+//     transport, not from a watch of its own, so it adds no work to the API server.
+//  3. A quiet period (-quiet) with nothing changing: only the scheduled polls
+//     (spec.pollInterval, -poll-interval) may call the vendor's API or write.
+//
+// What it counts, rather than estimates:
+//   - vendor API calls, from the simulator's request hook: actions and reads per
+//     operation and per conversation. A read of a conversation that comes at least 90%
+//     of the poll interval after the previous read of it is counted as a poll; every
+//     other read is a read "outside polls".
+//   - handoff latency: from the return of the object's create call to the arrival of
+//     its action at the simulator (p50, p99, max).
+//   - API-server requests, by verb and resource, from a RoundTripper wrapped around the
+//     manager's rest.Config (rest.Config.WrapTransport); the bench's own requests go
+//     through a second counter and are reported apart.
+//   - reconciles, from controller-runtime's reconcile counter.
+//   - memory: the process's heap (runtime/metrics, sampled every 100 ms; HeapInuse and
+//     HeapAlloc) and RSS (VmRSS sampled, VmHWM at the end, from /proc), and the RSS of
+//     the kube-apiserver and etcd child processes. The process also holds the
+//     simulator, the bench's clients and the envtest plumbing, so the heap is an upper
+//     bound of the manager's; the live heap before the manager starts is reported so
+//     that the manager's share can be read off.
+//
+// It prints one plain-text table, writes the same figures as JSON to
+// bin/bench/bench-N-TIMESTAMP.json (and the manager's log beside it), and says which
+// machine it ran on. It never asserts on time: it exits non-zero only when it cannot
+// run or when not every object became Ready before -timeout. The issue's targets are
+// printed beside the figures as met or missed.
+//
+// Client settings: -qps and -burst set the manager's rest.Config QPS and Burst; they
+// default to main.go's --kube-api-qps and --kube-api-burst defaults (50 and 100), and
+// -qps -1 turns client-side rate limiting off. The bench's own client (its creates, and
+// the baseline) has no client-side limit, so that the baseline measures the API
+// server's own limit. -concurrency sets MaxConcurrentReconciles and the number of
+// workers of the bench's creators and of the baseline; every other controllers.Options
+// value is controllers.DefaultOptions().
+// The Switchboard's vendor rate limit is raised to -vendor-rps/-vendor-burst so that
+// it does not hide the operator's own cost.
+package main

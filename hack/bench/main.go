@@ -1,0 +1,833 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/pprof"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"k8s.io/klog/v2"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	sbv1 "github.com/switchboard-operator/switchboard-operator/api/v1alpha1"
+	"github.com/switchboard-operator/switchboard-operator/controllers"
+	"github.com/switchboard-operator/switchboard-operator/pkg/sunshine"
+	"github.com/switchboard-operator/switchboard-operator/pkg/sunshine/sunshinetest"
+)
+
+// The world the bench builds: one app in the simulator, and one namespace with its
+// Secret and Switchboard for the operator run, another for the baseline.
+const (
+	appID             = "app-bench"
+	keyID             = "app_bench_key"
+	keySecret         = "bench-secret-value"
+	secretName        = "sunshine-key"
+	switchboardName   = "bench"
+	operatorNamespace = "bench-operator"
+	baselineNamespace = "bench-baseline"
+	integrationBot    = "bot"
+	integrationAgent  = "agent-workspace"
+)
+
+func main() {
+	if err := runMain(); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+func runMain() error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+}
+
+// The manager's client-side rate limit by default: main.go's defaults for
+// --kube-api-qps and --kube-api-burst (keep them in step).
+const (
+	defaultQPS   = 50
+	defaultBurst = 100
+)
+
+// options are the command-line flags.
+type options struct {
+	N                    int
+	QPS                  float64
+	Burst                int
+	Concurrency          int
+	Quiet                time.Duration
+	PollInterval         time.Duration
+	NextPercent          int
+	OfferedPercent       int
+	ReleasePolicyPercent int
+	VendorRPS            int
+	VendorBurst          int
+	VendorIdleConns      int
+	Timeout              time.Duration
+	OutDir               string
+	CRDDir               string
+	CPUProfile           bool
+	DropEvents           bool
+}
+
+// parseFlags parses and checks the flags.
+func parseFlags(args []string, out io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.IntVar(&o.N, "n", 1000, "number of ConversationControls (handoffs)")
+	fs.Float64Var(&o.QPS, "qps", defaultQPS, "rest.Config QPS of the manager (main.go's --kube-api-qps); -1 turns client-side "+
+		"rate limiting off, 0 is client-go's default (5)")
+	fs.IntVar(&o.Burst, "burst", defaultBurst, "rest.Config Burst of the manager (main.go's --kube-api-burst); 0 is client-go's default (10)")
+	fs.IntVar(&o.Concurrency, "concurrency", controllers.DefaultOptions().MaxConcurrentReconciles,
+		"MaxConcurrentReconciles, and the number of workers creating objects (operator run and baseline)")
+	fs.DurationVar(&o.Quiet, "quiet", 30*time.Second, "quiet period after all objects are Ready")
+	fs.DurationVar(&o.PollInterval, "poll-interval", time.Minute, "spec.pollInterval of every ConversationControl (at least 10s)")
+	fs.IntVar(&o.NextPercent, "next-percent", 10, "percentage of objects that declare integration `next` (state Active)")
+	fs.IntVar(&o.OfferedPercent, "offered-percent", 10, "percentage of objects that declare state Offered")
+	fs.IntVar(&o.ReleasePolicyPercent, "release-policy-percent", 0, "percentage of objects with deletionPolicy Release (a finalizer)")
+	fs.IntVar(&o.VendorRPS, "vendor-rps", 1000, "the Switchboard's spec.rateLimit.requestsPerSecond (1-1000)")
+	fs.IntVar(&o.VendorBurst, "vendor-burst", 10000, "the Switchboard's spec.rateLimit.burst (1-10000)")
+	fs.IntVar(&o.VendorIdleConns, "vendor-idle-conns", 0,
+		"MaxIdleConnsPerHost of the vendor client's transport; 0 keeps the operator's default (http.DefaultTransport, 2)")
+	fs.DurationVar(&o.Timeout, "timeout", 30*time.Minute, "how long to wait for every object to be Ready before giving up")
+	fs.StringVar(&o.OutDir, "out-dir", filepath.Join("bin", "bench"), "directory of the JSON report and the manager's log")
+	fs.StringVar(&o.CRDDir, "crd-dir", filepath.Join("config", "crd", "bases"), "directory of the CRDs")
+	fs.BoolVar(&o.CPUProfile, "cpuprofile", false, "write a CPU profile of the operator run (this process) next to the report")
+	fs.BoolVar(&o.DropEvents, "drop-events", false, "experiment: answer the manager's Event creates in the bench instead of "+
+		"sending them to the API server, to measure what Events cost (the targets are then not evaluated for writes)")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	switch {
+	case fs.NArg() > 0:
+		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
+	case o.N < 1:
+		return o, errors.New("-n must be at least 1")
+	case o.Concurrency < 1:
+		return o, errors.New("-concurrency must be at least 1")
+	case o.NextPercent < 0 || o.OfferedPercent < 0 || o.NextPercent+o.OfferedPercent > 100:
+		return o, errors.New("-next-percent and -offered-percent must be between 0 and 100 together")
+	case o.ReleasePolicyPercent < 0 || o.ReleasePolicyPercent > 100:
+		return o, errors.New("-release-policy-percent must be between 0 and 100")
+	case o.PollInterval < 10*time.Second:
+		return o, errors.New("-poll-interval must be at least 10s (the API's minimum)")
+	case o.VendorRPS < 1 || o.VendorRPS > 1000 || o.VendorBurst < 1 || o.VendorBurst > 10000:
+		return o, errors.New("-vendor-rps must be 1-1000 and -vendor-burst 1-10000")
+	}
+	return o, nil
+}
+
+// objectKind is one kind of handoff in the mix.
+type objectKind struct {
+	name        string
+	state       sbv1.ControlState
+	integration string
+}
+
+var (
+	kindActive  = objectKind{"Active agent-workspace", sbv1.StateActive, integrationAgent}
+	kindNext    = objectKind{"Active next", sbv1.StateActive, sbv1.IntegrationNext}
+	kindOffered = objectKind{"Offered agent-workspace", sbv1.StateOffered, integrationAgent}
+)
+
+// kindOf is the kind of the i-th object: the mix repeats every 100 objects.
+func (o options) kindOf(i int) objectKind {
+	switch r := i % 100; {
+	case r < o.NextPercent:
+		return kindNext
+	case r < o.NextPercent+o.OfferedPercent:
+		return kindOffered
+	default:
+		return kindActive
+	}
+}
+
+// releasePolicy tells whether the i-th object has deletionPolicy Release.
+func (o options) releasePolicy(i int) bool { return i%100 >= 100-o.ReleasePolicyPercent }
+
+// run runs the bench and reports on stdout; progress goes to stderr.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
+		return errors.New("KUBEBUILDER_ASSETS is not set: run `make bench`, which builds the envtest binaries and sets it")
+	}
+	if err := os.MkdirAll(o.OutDir, 0o750); err != nil {
+		return err
+	}
+	started := time.Now()
+	logPath := filepath.Join(o.OutDir, fmt.Sprintf("bench-%d-%s.log", o.N, started.Format("20060102-150405")))
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = logFile.Close() }()
+	// The manager logs as main.go's does by default (JSON, info), to a file.
+	logger := zap.New(zap.WriteTo(logFile))
+	ctrl.SetLogger(logger)
+	klog.SetLogger(logger)
+
+	b := &bench{opts: o, stderr: stderr}
+	rep, runErr := b.run(ctx, started)
+	if rep == nil {
+		return runErr
+	}
+	rep.DurationSeconds = time.Since(started).Seconds()
+	rep.Targets = evaluateTargets(rep)
+	if err := writeTable(stdout, rep); err != nil {
+		return err
+	}
+	path, err := writeJSON(o.OutDir, rep)
+	if err != nil {
+		return err
+	}
+	if _, err := fmt.Fprintf(stdout, "\nreport: %s\nmanager log: %s\n", path, logPath); err != nil {
+		return err
+	}
+	return runErr
+}
+
+// bench is one run.
+type bench struct {
+	opts    options
+	stderr  io.Writer
+	sampler *sampler
+	tracker *vendorTracker
+	// benchRequests counts the bench's own API-server requests.
+	benchRequests *requestCounter
+	// pids are the processes whose CPU time is reported: "bench" (this process),
+	// "kube-apiserver" and "etcd".
+	pids map[string]int
+	// baselineCPU is the CPU time used by the baseline's creates and patches.
+	baselineCPU map[string]float64
+}
+
+// startCPUProfile starts the CPU profile of the operator run when -cpuprofile is set;
+// the returned function stops it (once; later calls do nothing).
+func (b *bench) startCPUProfile(started time.Time) (func(), error) {
+	if !b.opts.CPUProfile {
+		return func() {}, nil
+	}
+	path := filepath.Join(b.opts.OutDir, fmt.Sprintf("bench-%d-%s.cpu.pprof", b.opts.N, started.Format("20060102-150405")))
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	b.progress("CPU profile of the operator run: %s", path)
+	return sync.OnceFunc(func() {
+		pprof.StopCPUProfile()
+		_ = f.Close()
+	}), nil
+}
+
+func (b *bench) progress(format string, args ...any) {
+	_, _ = fmt.Fprintf(b.stderr, "bench: "+format+"\n", args...)
+}
+
+// run starts everything, runs the three phases and returns the report. On an error
+// after the operator run started it returns the report so far with the error.
+func (b *bench) run(ctx context.Context, started time.Time) (*Report, error) {
+	o := b.opts
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	rep := &Report{StartedAt: started, Revision: gitRevision("."), Machine: machineInfo(), Settings: b.settings()}
+	res := &rep.Results
+	b.sampler = newSampler(100 * time.Millisecond)
+	go b.sampler.run(ctx)
+
+	scheme := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(sbv1.AddToScheme(scheme))
+
+	b.progress("starting envtest")
+	env := &envtest.Environment{CRDDirectoryPaths: []string{o.CRDDir}, ErrorIfCRDPathMissing: true, Scheme: scheme}
+	restCfg, err := env.Start()
+	if err != nil {
+		return nil, fmt.Errorf("starting envtest: %w", err)
+	}
+	defer func() {
+		// The API server waits for open watches before it stops: end them first.
+		cancel()
+		if err := env.Stop(); err != nil {
+			b.progress("stopping envtest: %v", err)
+		}
+	}()
+	res.Memory.Pids = childProcesses("kube-apiserver", "etcd")
+	b.pids = map[string]int{"bench": os.Getpid()}
+	for name, pid := range res.Memory.Pids {
+		b.sampler.watchProcess(name, pid)
+		b.pids[name] = pid
+	}
+
+	b.benchRequests = newRequestCounter()
+	// The bench's own client has no client-side rate limit: the baseline measures what
+	// the API server itself can take.
+	c, err := client.New(clientConfig(restCfg, -1, 0, b.benchRequests), client.Options{Scheme: scheme})
+	if err != nil {
+		return nil, err
+	}
+
+	b.tracker = newVendorTracker(o.PollInterval)
+	sim, err := sunshinetest.NewServer(benchSeed(), sunshinetest.WithRequestHook(b.tracker.observe))
+	if err != nil {
+		return nil, err
+	}
+	defer sim.Close()
+
+	// A fresh API server answers its first writes of a new resource slowly; warm it up
+	// so that the baseline does not pay for that and the operator run does not.
+	if err := b.warmUp(ctx, c); err != nil {
+		return nil, fmt.Errorf("warming up: %w", err)
+	}
+	b.progress("baseline: creating %d objects and patching their status with %d workers", o.N, o.Concurrency)
+	b.sampler.setPhase("baseline")
+	baseline, baselineRequests, err := b.runBaseline(ctx, c)
+	if err != nil {
+		return nil, fmt.Errorf("baseline: %w", err)
+	}
+	res.BaselineSeconds, res.BaselineRequests = baseline.Seconds(), baselineRequests
+	res.CPUSeconds.Baseline = b.baselineCPU
+
+	for i := range o.N {
+		if err := sim.SetConversation(appID, conversationID(i), sunshinetest.ConversationState{Active: integrationBot}); err != nil {
+			return nil, err
+		}
+	}
+	if err := createSwitchboard(ctx, c, sim.URL, o); err != nil {
+		return nil, err
+	}
+	res.Memory.LiveHeapBeforeManager = liveHeap()
+
+	b.progress("starting the manager")
+	managerRequests := newRequestCounter()
+	managerRequests.dropEvents = o.DropEvents
+	ready := newReadyTracker(operatorNamespace, o.N)
+	managerRequests.onWritten = ready.observeAnswer
+	mgr, err := b.newManager(restCfg, managerRequests, scheme) //nolint:contextcheck // controllers.Setup takes no context, as main.go calls it
+	if err != nil {
+		return nil, err
+	}
+	b.sampler.setPhase("manager")
+	mgrCtx, stopManager := context.WithCancel(ctx)
+	mgrDone := make(chan error, 1)
+	go func() { mgrDone <- mgr.Start(mgrCtx) }()
+	defer func() {
+		stopManager()
+		select {
+		case err := <-mgrDone:
+			if err != nil {
+				b.progress("the manager stopped with an error: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			b.progress("the manager did not stop within 30s")
+		}
+	}()
+	if err := waitSwitchboardReady(ctx, c); err != nil {
+		return nil, err
+	}
+	if !mgr.GetCache().WaitForCacheSync(ctx) {
+		return nil, errors.New("the manager's cache did not sync")
+	}
+
+	b.progress("operator run: creating %d objects with %d workers", o.N, o.Concurrency)
+	sim.ResetCounts()
+	mgrBefore, benchBefore, recBefore, vendorBefore := managerRequests.snapshot(), b.benchRequests.snapshot(), reconcileCounts(), b.tracker.totals()
+	stopProfile, err := b.startCPUProfile(started)
+	if err != nil {
+		return nil, err
+	}
+	defer stopProfile()
+	cpuBefore := cpuSeconds(b.pids)
+	start := time.Now()
+	err = parallel(ctx, o.Concurrency, o.N, func(ctx context.Context, i int) error {
+		cc := b.object(operatorNamespace, conversationID(i), i)
+		if err := c.Create(ctx, cc); err != nil {
+			return fmt.Errorf("creating %s: %w", cc.Name, err)
+		}
+		b.tracker.created(cc.Spec.ConversationID, time.Now())
+		return nil
+	})
+	res.CreateSeconds = time.Since(start).Seconds()
+	if err != nil {
+		return nil, err
+	}
+	b.progress("created %d objects in %s; waiting until all are Ready", o.N, time.Since(start).Round(time.Millisecond))
+	lastReady, waitErr := ready.wait(ctx, o.Timeout)
+	end := lastReady
+	if waitErr != nil {
+		end = time.Now()
+	}
+	res.CPUSeconds.Operator = cpuSince(cpuSeconds(b.pids), cpuBefore)
+	if base := sum(res.CPUSeconds.Baseline); base > 0 {
+		res.CPURatio = sum(res.CPUSeconds.Operator) / base
+	}
+	stopProfile()
+	// The last status patch is seen before its reconcile has returned and been
+	// counted: let the tail settle before taking the counts.
+	if err := sleep(ctx, settle); err != nil {
+		return nil, err
+	}
+	res.Ready = ready.count()
+	res.AllReadySeconds = end.Sub(start).Seconds()
+	if res.BaselineSeconds > 0 {
+		res.Ratio = res.AllReadySeconds / res.BaselineSeconds
+	}
+	b.fillOperatorRun(rep, sim.Counts(), managerRequests.snapshot().since(mgrBefore),
+		b.benchRequests.snapshot().since(benchBefore), requestCounts(reconcileCounts()).since(recBefore), b.tracker.totals(), vendorBefore)
+	if waitErr != nil {
+		res.NotReady = notReadyReasons(ctx, c)
+		b.fillMemory(rep)
+		return rep, waitErr
+	}
+
+	b.progress("all %d Ready after %s; quiet period of %s", o.N, end.Sub(start).Round(time.Millisecond), o.Quiet)
+	b.sampler.setPhase("quiet")
+	simBefore, mgrBefore, recBefore, vendorBefore := sim.Counts(), managerRequests.snapshot(), reconcileCounts(), b.tracker.totals()
+	select {
+	case <-ctx.Done():
+		return rep, ctx.Err()
+	case <-time.After(o.Quiet):
+	}
+	q := &res.Quiet
+	q.Seconds = o.Quiet.Seconds()
+	q.VendorCalls = callsSince(sim.Counts(), simBefore)
+	vendorAfter := b.tracker.totals()
+	q.Actions = vendorAfter.Actions - vendorBefore.Actions
+	q.Polls = vendorAfter.Polls - vendorBefore.Polls
+	q.ReadsOutsidePolls = vendorAfter.Reads - vendorBefore.Reads
+	q.OperatorRequests = managerRequests.snapshot().since(mgrBefore)
+	q.OperatorWrites = q.OperatorRequests.writes()
+	q.Reconciles = requestCounts(reconcileCounts()).since(recBefore).total()
+	b.fillMemory(rep)
+	return rep, nil
+}
+
+// settings describes the run's settings.
+func (b *bench) settings() Settings {
+	o := b.opts
+	s := Settings{
+		N: o.N, Mix: map[string]int{}, PollIntervalSeconds: o.PollInterval.Seconds(), QuietSeconds: o.Quiet.Seconds(),
+		QPS: float32(o.QPS), Burst: o.Burst, MaxConcurrentReconciles: o.Concurrency, Workers: o.Concurrency,
+		VendorRPS: o.VendorRPS, VendorBurst: o.VendorBurst, VendorIdleConnsPerHost: o.VendorIdleConns, DropEvents: o.DropEvents,
+	}
+	for i := range o.N {
+		s.Mix[o.kindOf(i).name]++
+		if o.releasePolicy(i) {
+			s.ReleasePolicyObjects++
+		}
+	}
+	opts := b.controllerOptions()
+	s.Options = map[string]string{
+		"MaxConcurrentReconciles":  fmt.Sprint(opts.MaxConcurrentReconciles),
+		"APITimeout":               opts.APITimeout.String(),
+		"DeletionTimeout":          opts.DeletionTimeout.String(),
+		"SecretCheckInterval":      opts.SecretCheckInterval.String(),
+		"SwitchboardRetryInterval": opts.SwitchboardRetryInterval.String(),
+		"RetryBaseDelay":           opts.RetryBaseDelay.String(),
+		"RetryMaxDelay":            opts.RetryMaxDelay.String(),
+	}
+	return s
+}
+
+// controllerOptions are controllers.DefaultOptions with -concurrency.
+func (b *bench) controllerOptions() controllers.Options {
+	opts := controllers.DefaultOptions()
+	opts.MaxConcurrentReconciles = b.opts.Concurrency
+	return opts
+}
+
+// fillOperatorRun computes the figures of the operator run from the counts.
+func (b *bench) fillOperatorRun(rep *Report, calls map[sunshinetest.Operation]int, mgr, own, reconciles requestCounts, vendorNow, vendorBefore vendorTotals) {
+	res, n := &rep.Results, float64(b.opts.N)
+	v := &res.Vendor
+	v.Calls = callsSince(calls, nil)
+	v.Actions = vendorNow.Actions - vendorBefore.Actions
+	v.ReadsOutsidePolls = vendorNow.Reads - vendorBefore.Reads
+	v.Polls = vendorNow.Polls - vendorBefore.Polls
+	v.Reads = v.ReadsOutsidePolls + v.Polls
+	v.ActionsPerHandoff = float64(v.Actions) / n
+	v.ReadsOutsidePollsPerHand = float64(v.ReadsOutsidePolls) / n
+	latencies, without, more, early := b.tracker.handoffs()
+	v.ConversationsWithoutAction, v.ConversationsWithTwoOrMore = without, more
+	res.Latency = Latency{
+		P50Seconds: percentile(latencies, 50).Seconds(), P99Seconds: percentile(latencies, 99).Seconds(),
+		MaxSeconds: percentile(latencies, 100).Seconds(), Samples: len(latencies), ActionBeforeCreateReturned: early,
+	}
+
+	a := &res.APIServer
+	a.Operator = mgr
+	writes := mgr.writes()
+	a.OperatorWrites = writes.total()
+	a.BenchCreates = own.count("create", "conversationcontrols")
+	a.WritesPerHandoff = float64(a.BenchCreates+a.OperatorWrites) / n
+	events := writes.count("create", "events") + writes.count("patch", "events") + writes.count("update", "events")
+	a.ObjectWritesPerHandoff = float64(a.BenchCreates+a.OperatorWrites-events) / n
+
+	res.Reconciles = reconciles
+	res.ReconcilesPerObject = float64(reconciles.total()) / n
+}
+
+// fillMemory records the memory figures at the end of the run.
+func (b *bench) fillMemory(rep *Report) {
+	m := &rep.Results.Memory
+	m.LiveHeapAfterQuiet = liveHeap()
+	during, quiet := b.sampler.peak("manager"), b.sampler.peak("quiet")
+	m.PeakHeapInuse = max(during.HeapInuse, quiet.HeapInuse)
+	m.PeakHeapAlloc = max(during.HeapAlloc, quiet.HeapAlloc)
+	m.PeakRSS = map[string]uint64{}
+	for name, v := range during.RSS {
+		m.PeakRSS[name] = max(v, quiet.RSS[name])
+	}
+	m.HighWaterRSS = map[string]uint64{}
+	pids := map[string]int{"bench": os.Getpid()}
+	for k, v := range m.Pids {
+		pids[k] = v
+	}
+	for name, pid := range pids {
+		if st, err := readProcStatus(pid); err == nil {
+			m.HighWaterRSS[name] = st["VmHWM"]
+		}
+	}
+}
+
+// clientConfig is base with the given client-side rate limit, counting requests with
+// counter.
+func clientConfig(base *rest.Config, qps float64, burst int, counter *requestCounter) *rest.Config {
+	cfg := rest.CopyConfig(base)
+	cfg.QPS, cfg.Burst = float32(qps), burst
+	cfg.Wrap(counter.wrap)
+	return cfg
+}
+
+// newManager builds the manager as main.go does, on a rest.Config whose requests are
+// counted.
+func (b *bench) newManager(base *rest.Config, counter *requestCounter, scheme *runtime.Scheme) (ctrl.Manager, error) {
+	mgr, err := ctrl.NewManager(clientConfig(base, b.opts.QPS, b.opts.Burst, counter), ctrl.Options{
+		Scheme:  scheme,
+		Metrics: metricsserver.Options{BindAddress: "0"},
+		Client:  client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}},
+	})
+	if err != nil {
+		return nil, err
+	}
+	opts := b.controllerOptions()
+	if b.opts.VendorIdleConns > 0 {
+		transport := http.DefaultTransport.(*http.Transport).Clone()
+		transport.MaxIdleConnsPerHost = b.opts.VendorIdleConns
+		_, err = controllers.Setup(mgr, opts, controllers.Dependencies{
+			Connector: &controllers.SecretConnector{Reader: mgr.GetAPIReader(), Metrics: sunshine.NewMetrics(ctrlmetrics.Registry),
+				Timeout: opts.APITimeout, HTTPClient: &http.Client{Transport: transport}},
+			Metrics: controllers.NewMetrics(ctrlmetrics.Registry),
+		})
+	} else {
+		_, err = controllers.SetupWithManager(mgr, opts, ctrlmetrics.Registry)
+	}
+	return mgr, err
+}
+
+// object is the i-th ConversationControl of a namespace.
+func (b *bench) object(namespace, conversation string, i int) *sbv1.ConversationControl {
+	kind := b.opts.kindOf(i)
+	cc := &sbv1.ConversationControl{
+		ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("cc-%05d", i), Namespace: namespace},
+		Spec: sbv1.ConversationControlSpec{
+			SwitchboardRef: sbv1.LocalObjectReference{Name: switchboardName},
+			ConversationID: conversation,
+			State:          kind.state,
+			Integration:    kind.integration,
+			Metadata:       map[string]string{"source": "bench"},
+			PollInterval:   &metav1.Duration{Duration: b.opts.PollInterval},
+		},
+	}
+	if b.opts.releasePolicy(i) {
+		cc.Spec.DeletionPolicy = sbv1.DeletionPolicyRelease
+	}
+	return cc
+}
+
+// settle is how long the counts of the operator run wait after the last object was
+// seen Ready.
+const settle = time.Second
+
+// warmUp creates, patches and deletes a few objects in a namespace of their own, so
+// that the API server has served writes of the resource before anything is timed.
+func (b *bench) warmUp(ctx context.Context, c client.Client) error {
+	const namespace, objects = "bench-warm-up", 20
+	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}); err != nil {
+		return err
+	}
+	if err := parallel(ctx, b.opts.Concurrency, objects, func(ctx context.Context, i int) error {
+		return createAndPatch(ctx, c, b.object(namespace, fmt.Sprintf("warm-up-conv-%05d", i), i))
+	}); err != nil {
+		return err
+	}
+	return deleteAll(ctx, c, namespace)
+}
+
+// createAndPatch creates cc and then patches its status as the operator would once it
+// is done: the least work an object needs.
+func createAndPatch(ctx context.Context, c client.Client, cc *sbv1.ConversationControl) error {
+	if err := c.Create(ctx, cc); err != nil {
+		return fmt.Errorf("creating %s: %w", cc.Name, err)
+	}
+	base := cc.DeepCopy()
+	cc.Status.ObservedGeneration = cc.Generation
+	meta.SetStatusCondition(&cc.Status.Conditions, metav1.Condition{
+		Type: sbv1.ConditionReady, Status: metav1.ConditionTrue, Reason: sbv1.ReasonSucceeded,
+		Message: "agent-workspace controls the conversation", ObservedGeneration: cc.Generation,
+	})
+	if err := c.Status().Patch(ctx, cc, client.MergeFrom(base)); err != nil {
+		return fmt.Errorf("patching the status of %s: %w", cc.Name, err)
+	}
+	return nil
+}
+
+// deleteAll deletes the ConversationControls of a namespace and waits until they are
+// gone (none has a finalizer: no operator has seen them).
+func deleteAll(ctx context.Context, c client.Client, namespace string) error {
+	if err := c.DeleteAllOf(ctx, &sbv1.ConversationControl{}, client.InNamespace(namespace)); err != nil {
+		return fmt.Errorf("deleting the ConversationControls of %s: %w", namespace, err)
+	}
+	for {
+		var list metav1.PartialObjectMetadataList
+		list.SetGroupVersionKind(sbv1.GroupVersion.WithKind("ConversationControlList"))
+		if err := c.List(ctx, &list, client.InNamespace(namespace), client.Limit(1)); err != nil {
+			return err
+		}
+		if len(list.Items) == 0 {
+			return nil
+		}
+		if err := sleep(ctx, 100*time.Millisecond); err != nil {
+			return err
+		}
+	}
+}
+
+// runBaseline does the least API-server work the N objects need — create each, then
+// one status patch — with the same workers, in a namespace of its own, and deletes the
+// objects again. It returns the time from the first create to the last patch.
+func (b *bench) runBaseline(ctx context.Context, c client.Client) (time.Duration, requestCounts, error) {
+	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: baselineNamespace}}); err != nil {
+		return 0, nil, err
+	}
+	before, cpuBefore := b.benchRequests.snapshot(), cpuSeconds(b.pids)
+	start := time.Now()
+	err := parallel(ctx, b.opts.Concurrency, b.opts.N, func(ctx context.Context, i int) error {
+		return createAndPatch(ctx, c, b.object(baselineNamespace, fmt.Sprintf("baseline-conv-%05d", i), i))
+	})
+	elapsed := time.Since(start)
+	b.baselineCPU = cpuSince(cpuSeconds(b.pids), cpuBefore)
+	requests := b.benchRequests.snapshot().since(before)
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := deleteAll(ctx, c, baselineNamespace); err != nil {
+		return 0, nil, err
+	}
+	return elapsed, requests, nil
+}
+
+// benchSeed is the simulator's world: one app whose switchboard links bot ->
+// agent-workspace -> bot, bot being the default.
+func benchSeed() sunshinetest.Seed {
+	return sunshinetest.Seed{Apps: []sunshinetest.AppSeed{{
+		ID:   appID,
+		Keys: []sunshinetest.KeySeed{{ID: keyID, Secret: keySecret, Scope: sunshinetest.ScopeApp}},
+		Switchboard: &sunshinetest.SwitchboardSeed{
+			Enabled: true,
+			Default: integrationBot,
+			Integrations: []sunshinetest.IntegrationSeed{
+				{Name: integrationBot, IntegrationType: "custom", Next: integrationAgent},
+				{Name: integrationAgent, IntegrationType: "zd:agentWorkspace", Next: integrationBot},
+			},
+		},
+	}}}
+}
+
+// conversationID is the simulator's id of the i-th conversation.
+func conversationID(i int) string { return fmt.Sprintf("bench-conv-%05d", i) }
+
+// createSwitchboard creates the operator run's namespace, Secret and Switchboard.
+func createSwitchboard(ctx context.Context, c client.Client, endpoint string, o options) error {
+	for _, obj := range []client.Object{
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: operatorNamespace}},
+		&corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Name: secretName, Namespace: operatorNamespace},
+			StringData: map[string]string{controllers.SecretKeyID: keyID, controllers.SecretKeySecret: keySecret},
+		},
+		&sbv1.Switchboard{
+			ObjectMeta: metav1.ObjectMeta{Name: switchboardName, Namespace: operatorNamespace},
+			Spec: sbv1.SwitchboardSpec{
+				Endpoint:  endpoint,
+				AppID:     appID,
+				Auth:      sbv1.SwitchboardAuth{Type: sbv1.AuthTypeBasic, SecretRef: sbv1.SecretReference{Name: secretName}},
+				RateLimit: sbv1.RateLimit{RequestsPerSecond: int32(o.VendorRPS), Burst: int32(o.VendorBurst)}, //nolint:gosec // G115: checked against the CRD's bounds in parseFlags
+			},
+		},
+	} {
+		if err := c.Create(ctx, obj); err != nil {
+			return fmt.Errorf("creating %T %s: %w", obj, obj.GetName(), err)
+		}
+	}
+	return nil
+}
+
+// waitSwitchboardReady waits until the operator has made the Switchboard Ready.
+func waitSwitchboardReady(ctx context.Context, c client.Client) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	sb := &sbv1.Switchboard{}
+	for {
+		err := c.Get(ctx, client.ObjectKey{Namespace: operatorNamespace, Name: switchboardName}, sb)
+		if err == nil && meta.IsStatusConditionTrue(sb.Status.Conditions, sbv1.ConditionReady) {
+			return nil
+		}
+		if err := sleep(ctx, 100*time.Millisecond); err != nil {
+			return fmt.Errorf("waiting for Switchboard %s to be Ready (conditions %v): %w", switchboardName, sb.Status.Conditions, err)
+		}
+	}
+}
+
+// notReadyReasons counts the objects that are not Ready, by the reason of Ready.
+func notReadyReasons(ctx context.Context, c client.Client) map[string]int {
+	var list sbv1.ConversationControlList
+	if err := c.List(ctx, &list, client.InNamespace(operatorNamespace)); err != nil {
+		return map[string]int{"list failed: " + err.Error(): 1}
+	}
+	out := map[string]int{}
+	for i := range list.Items {
+		cc := &list.Items[i]
+		if isReady(cc) {
+			continue
+		}
+		reason := "no Ready condition"
+		if ready := meta.FindStatusCondition(cc.Status.Conditions, sbv1.ConditionReady); ready != nil {
+			reason = fmt.Sprintf("%s %s", ready.Status, ready.Reason)
+		}
+		out[reason]++
+	}
+	return out
+}
+
+// reconcileCounts reads controller-runtime's count of ConversationControl reconciles by
+// result.
+func reconcileCounts() map[string]int {
+	out := map[string]int{}
+	families, err := ctrlmetrics.Registry.Gather()
+	if err != nil {
+		return out
+	}
+	for _, mf := range families {
+		if mf.GetName() != "controller_runtime_reconcile_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			var controller, result string
+			for _, l := range m.GetLabel() {
+				switch l.GetName() {
+				case "controller":
+					controller = l.GetValue()
+				case "result":
+					result = l.GetValue()
+				}
+			}
+			if controller == "conversationcontrol" {
+				out[result] += int(m.GetCounter().GetValue())
+			}
+		}
+	}
+	return out
+}
+
+// callsSince turns the simulator's counts into a map by operation name, less earlier.
+func callsSince(now, earlier map[sunshinetest.Operation]int) map[string]int {
+	out := make(map[string]int, len(now))
+	for op, n := range now {
+		out[string(op)] = n - earlier[op]
+	}
+	return out
+}
+
+// parallel calls f for 0..n-1 from the given number of workers and returns the first
+// error, after which no new calls start.
+func parallel(ctx context.Context, workers, n int, f func(context.Context, int) error) error {
+	inner, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		next     atomic.Int64
+		wg       sync.WaitGroup
+		once     sync.Once
+		firstErr error
+	)
+	for range workers {
+		wg.Go(func() {
+			for inner.Err() == nil {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				if err := f(inner, i); err != nil {
+					once.Do(func() { firstErr = err; cancel() })
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return firstErr
+	}
+	return ctx.Err()
+}
+
+// sum adds the values of m.
+func sum(m map[string]float64) float64 {
+	total := 0.0
+	for _, v := range m {
+		total += v
+	}
+	return total
+}
+
+// sleep waits for d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
