@@ -66,11 +66,11 @@ func runMain() error {
 	return run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 }
 
-// The manager's client-side rate limit by default: main.go's defaults for
-// --kube-api-qps and --kube-api-burst (keep them in step).
+// The manager's client-side rate limit by default: none, as main.go (whose
+// --kube-api-qps defaults to 0, keeping controller-runtime's "no client-side limit").
 const (
-	defaultQPS   = 50
-	defaultBurst = 100
+	defaultQPS   = -1
+	defaultBurst = 0
 )
 
 // options are the command-line flags.
