@@ -52,9 +52,13 @@ build() {
   local pid=$!
   # Stop the build with this script (Ctrl-C), not after it.
   trap 'kill "$pid" 2>/dev/null; exit 130' INT TERM
+  local next_note=$((SECONDS + 30))
   while kill -0 "$pid" 2>/dev/null; do
-    sleep 30
-    kill -0 "$pid" 2>/dev/null && log "  still building $bin ($((SECONDS - start))s)"
+    sleep 1
+    if [ "$SECONDS" -ge "$next_note" ] && kill -0 "$pid" 2>/dev/null; then
+      log "  still building $bin ($((SECONDS - start))s)"
+      next_note=$((SECONDS + 30))
+    fi
   done
   wait "$pid"
   trap - INT TERM
