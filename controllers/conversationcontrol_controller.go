@@ -240,7 +240,7 @@ func (r *ConversationControlReconciler) observe(ctx context.Context, cc *sbv1.Co
 	if err != nil {
 		return sbv1.LiveState{}, err
 	}
-	live := sbv1.LiveState{Active: integrationRef(conv.Active), Pending: integrationRef(conv.Pending)}
+	live := liveStateOf(conv)
 	changed := cc.Status.LastObservedTime == nil ||
 		!equality.Semantic.DeepEqual(live, sbv1.LiveState{Active: cc.Status.ActiveIntegration, Pending: cc.Status.PendingIntegration})
 	if changed {

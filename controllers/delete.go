@@ -97,7 +97,7 @@ func (r *ConversationControlReconciler) releaseOnDelete(ctx context.Context, cc 
 	if err != nil {
 		return "", err
 	}
-	live := sbv1.LiveState{Active: integrationRef(conv.Active), Pending: integrationRef(conv.Pending)}
+	live := liveStateOf(conv)
 	ours := sameIntegration(live.Active, last.Reached) ||
 		(last.Action == sbv1.ActionOfferControl && sameIntegration(live.Pending, last.Reached))
 	if !ours {

@@ -107,17 +107,29 @@ func newEnv() env { return newEnvFor("") }
 func newEnvFor(partition string) env {
 	sim.Reset()
 	e := env{ns: newNamespace(), partition: partition}
+	createReadySwitchboard(e.ns, sim.URL, e.labels(), sbv1.RateLimit{RequestsPerSecond: 100, Burst: 100})
+	return e
+}
+
+// createSecret creates the Switchboards' Secret in ns with the suite's key id and secret.
+func createSecret(ns, secret string) {
 	Expect(createAndCleanUp(&corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: secretName, Namespace: e.ns},
-		StringData: map[string]string{SecretKeyID: testKeyID, SecretKeySecret: testSecret},
+		ObjectMeta: metav1.ObjectMeta{Name: secretName, Namespace: ns},
+		StringData: map[string]string{SecretKeyID: testKeyID, SecretKeySecret: secret},
 	})).To(Succeed())
+}
+
+// createReadySwitchboard creates the Secret and a Basic-auth Switchboard for the
+// simulator at endpoint in ns, and waits until the Switchboard is Ready.
+func createReadySwitchboard(ns, endpoint string, labels map[string]string, limit sbv1.RateLimit) {
+	createSecret(ns, testSecret)
 	sb := &sbv1.Switchboard{
-		ObjectMeta: metav1.ObjectMeta{Name: switchboardNm, Namespace: e.ns, Labels: e.labels()},
+		ObjectMeta: metav1.ObjectMeta{Name: switchboardNm, Namespace: ns, Labels: labels},
 		Spec: sbv1.SwitchboardSpec{
-			Endpoint:  sim.URL,
+			Endpoint:  endpoint,
 			AppID:     testAppID,
 			Auth:      sbv1.SwitchboardAuth{Type: sbv1.AuthTypeBasic, SecretRef: sbv1.SecretReference{Name: secretName}},
-			RateLimit: sbv1.RateLimit{RequestsPerSecond: 100, Burst: 100},
+			RateLimit: limit,
 		},
 	}
 	Expect(createAndCleanUp(sb)).To(Succeed())
@@ -125,7 +137,6 @@ func newEnvFor(partition string) env {
 		g.Expect(k8sClient.Get(suiteCtx, client.ObjectKeyFromObject(sb), sb)).To(Succeed())
 		g.Expect(meta.IsStatusConditionTrue(sb.Status.Conditions, sbv1.ConditionReady)).To(BeTrue(), "Switchboard Ready: %v", sb.Status.Conditions)
 	}).Should(Succeed())
-	return e
 }
 
 // labels are the labels of the spec's objects.

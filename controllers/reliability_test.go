@@ -35,7 +35,6 @@ import (
 	. "github.com/onsi/gomega"
 	"github.com/prometheus/client_golang/prometheus"
 	coordinationv1 "k8s.io/api/coordination/v1"
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -342,24 +341,8 @@ func (f *faultyAPI) live(conv string) sunshinetest.ConversationState {
 // returns the namespace.
 func (f *faultyAPI) newSwitchboard(partition string) string {
 	ns := newNamespace()
-	Expect(createAndCleanUp(&corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: secretName, Namespace: ns},
-		StringData: map[string]string{SecretKeyID: testKeyID, SecretKeySecret: testSecret},
-	})).To(Succeed())
-	sb := &sbv1.Switchboard{
-		ObjectMeta: metav1.ObjectMeta{Name: switchboardNm, Namespace: ns, Labels: map[string]string{testManagerLabel: partition}},
-		Spec: sbv1.SwitchboardSpec{
-			Endpoint:  f.srv.URL,
-			AppID:     testAppID,
-			Auth:      sbv1.SwitchboardAuth{Type: sbv1.AuthTypeBasic, SecretRef: sbv1.SecretReference{Name: secretName}},
-			RateLimit: sbv1.RateLimit{RequestsPerSecond: 500, Burst: 100},
-		},
-	}
-	Expect(createAndCleanUp(sb)).To(Succeed())
-	Eventually(func(g Gomega) {
-		g.Expect(k8sClient.Get(suiteCtx, client.ObjectKeyFromObject(sb), sb)).To(Succeed())
-		g.Expect(meta.IsStatusConditionTrue(sb.Status.Conditions, sbv1.ConditionReady)).To(BeTrue(), "Switchboard Ready: %v", sb.Status.Conditions)
-	}).Should(Succeed())
+	createReadySwitchboard(ns, f.srv.URL, map[string]string{testManagerLabel: partition},
+		sbv1.RateLimit{RequestsPerSecond: 500, Burst: 100})
 	return ns
 }
 

@@ -100,6 +100,11 @@ func integrationRef(r *sunshine.IntegrationRef) *sbv1.IntegrationReference {
 	return &sbv1.IntegrationReference{ID: r.ID, Name: r.Name, IntegrationType: r.IntegrationType}
 }
 
+// liveStateOf is the switchboard state of a conversation as the API returned it.
+func liveStateOf(conv *sunshine.Conversation) sbv1.LiveState {
+	return sbv1.LiveState{Active: integrationRef(conv.Active), Pending: integrationRef(conv.Pending)}
+}
+
 // integrationNames lists the Switchboard's integrations for a message, sorted.
 func integrationNames(sb *sbv1.Switchboard) string {
 	if len(sb.Status.Integrations) == 0 {

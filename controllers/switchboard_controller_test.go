@@ -21,7 +21,6 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
@@ -66,10 +65,7 @@ var _ = Describe("Switchboard", func() {
 	})
 
 	It("lists the app's switchboard and integrations into status with JWT credentials", func() {
-		Expect(createAndCleanUp(&corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{Name: secretName, Namespace: ns},
-			StringData: map[string]string{SecretKeyID: testKeyID, SecretKeySecret: testSecret},
-		})).To(Succeed())
+		createSecret(ns, testSecret)
 		sb := newSwitchboard(ns, "jwt")
 		create(sb)
 		got := switchboardCondition(sb, sbv1.ConditionReady, sbv1.ReasonSwitchboardReady)
@@ -96,18 +92,12 @@ var _ = Describe("Switchboard", func() {
 		got := switchboardCondition(sb, sbv1.ConditionStalled, sbv1.ReasonSecretNotFound)
 		Expect(kstatusOf(got)).To(Equal(status.FailedStatus))
 
-		Expect(createAndCleanUp(&corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{Name: secretName, Namespace: ns},
-			StringData: map[string]string{SecretKeyID: testKeyID, SecretKeySecret: testSecret},
-		})).To(Succeed())
+		createSecret(ns, testSecret)
 		switchboardCondition(sb, sbv1.ConditionReady, sbv1.ReasonSwitchboardReady)
 	})
 
 	It("stalls with Unauthorized for a wrong secret, and ConversationControls wait for it", func() {
-		Expect(createAndCleanUp(&corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{Name: secretName, Namespace: ns},
-			StringData: map[string]string{SecretKeyID: testKeyID, SecretKeySecret: "wrong"},
-		})).To(Succeed())
+		createSecret(ns, "wrong")
 		sb := newSwitchboard(ns, switchboardNm)
 		create(sb)
 		got := switchboardCondition(sb, sbv1.ConditionStalled, sbv1.ReasonUnauthorized)
@@ -130,10 +120,7 @@ var _ = Describe("Switchboard", func() {
 	})
 
 	It("retries a switchboard listing that fails with 5xx", func() {
-		Expect(createAndCleanUp(&corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{Name: secretName, Namespace: ns},
-			StringData: map[string]string{SecretKeyID: testKeyID, SecretKeySecret: testSecret},
-		})).To(Succeed())
+		createSecret(ns, testSecret)
 		sim.InjectFault(sunshinetest.OpListSwitchboards, sunshinetest.Fault{Status: 502, Times: 2})
 		sb := newSwitchboard(ns, "flaky")
 		create(sb)
@@ -142,10 +129,7 @@ var _ = Describe("Switchboard", func() {
 	})
 
 	It("re-lists the integrations when the requestedAt annotation changes", func() {
-		Expect(createAndCleanUp(&corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{Name: secretName, Namespace: ns},
-			StringData: map[string]string{SecretKeyID: testKeyID, SecretKeySecret: testSecret},
-		})).To(Succeed())
+		createSecret(ns, testSecret)
 		sb := newSwitchboard(ns, "requested")
 		create(sb)
 		switchboardCondition(sb, sbv1.ConditionReady, sbv1.ReasonSwitchboardReady)
