@@ -36,9 +36,11 @@ import (
 	"github.com/switchboard-operator/switchboard-operator/pkg/sunshine"
 )
 
-// +kubebuilder:rbac:groups=switchboard.conversations.dev,resources=conversationcontrols,verbs=get;list;watch;update;patch
-// +kubebuilder:rbac:groups=switchboard.conversations.dev,resources=conversationcontrols/status,verbs=get;update;patch
-// +kubebuilder:rbac:groups=switchboard.conversations.dev,resources=conversationcontrols/finalizers,verbs=update
+// The operator patches (never updates) its objects: the release finalizer on the object,
+// everything else in status. It sets no owner references, so it needs no finalizers
+// subresource permission.
+// +kubebuilder:rbac:groups=switchboard.conversations.dev,resources=conversationcontrols,verbs=get;list;watch;patch
+// +kubebuilder:rbac:groups=switchboard.conversations.dev,resources=conversationcontrols/status,verbs=get;patch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // ConversationControlReconciler hands conversations over as ConversationControl objects

@@ -33,7 +33,7 @@ import (
 )
 
 // +kubebuilder:rbac:groups=switchboard.conversations.dev,resources=switchboards,verbs=get;list;watch
-// +kubebuilder:rbac:groups=switchboard.conversations.dev,resources=switchboards/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=switchboard.conversations.dev,resources=switchboards/status,verbs=get;patch
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get
 
 // SwitchboardReconciler checks the connection to one Sunshine Conversations app and lists
