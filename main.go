@@ -93,7 +93,7 @@ func main() {
 		os.Exit(1)
 	}
 
-	if _, err := controllers.SetupWithManager(mgr, opts, ctrlmetrics.Registry); err != nil {
+	if err := controllers.SetupWithManager(mgr, opts, ctrlmetrics.Registry); err != nil {
 		setupLog.Error(err, "Unable to set up the reconcilers")
 		os.Exit(1)
 	}

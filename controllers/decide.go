@@ -54,8 +54,6 @@ type decision struct {
 	Action sbv1.Action
 	// InSync tells whether the live state already matches the desired state.
 	InSync bool
-	// Drifted is true when this generation was applied and the live state moved since.
-	Drifted bool
 	// ReadyReason is the Ready reason when no action is needed.
 	ReadyReason string
 }
@@ -77,9 +75,9 @@ func decide(in decisionInput) decision {
 		enforceDue := in.DriftPolicy == sbv1.DriftPolicyEnforce &&
 			in.Now.Sub(in.LastApplied.Time.Time) >= in.PollInterval
 		if !in.ReapplyRequested && !enforceDue {
-			return decision{Drifted: true, ReadyReason: sbv1.ReasonSucceeded}
+			return decision{ReadyReason: sbv1.ReasonSucceeded}
 		}
-		return decision{Action: actionFor(in.Desired, in.Live), Drifted: true}
+		return decision{Action: actionFor(in.Desired, in.Live)}
 	}
 	return decision{Action: actionFor(in.Desired, in.Live)}
 }

@@ -88,15 +88,9 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.RetryMaxDelay, "retry-max-delay", d.RetryMaxDelay, "Longest delay of the backoff after transient errors.")
 }
 
-// Reconcilers are the two reconcilers, wired and registered with a manager.
-type Reconcilers struct {
-	Switchboard         *SwitchboardReconciler
-	ConversationControl *ConversationControlReconciler
-}
-
 // SetupWithManager builds both reconcilers with the real vendor client and registers
 // them. reg (the manager's metrics registry) may be nil.
-func SetupWithManager(mgr ctrl.Manager, opts Options, reg prometheus.Registerer) (*Reconcilers, error) {
+func SetupWithManager(mgr ctrl.Manager, opts Options, reg prometheus.Registerer) error {
 	deps := Dependencies{}
 	var clientMetrics *sunshine.Metrics
 	if reg != nil {
@@ -118,30 +112,25 @@ type Dependencies struct {
 }
 
 // Setup registers both reconcilers with the given dependencies.
-func Setup(mgr ctrl.Manager, opts Options, deps Dependencies) (*Reconcilers, error) {
+func Setup(mgr ctrl.Manager, opts Options, deps Dependencies) error {
 	c := deps.Client
 	if c == nil {
 		c = mgr.GetClient()
 	}
 	c = client.WithFieldOwner(c, FieldOwner)
-	rs := &Reconcilers{
-		Switchboard: &SwitchboardReconciler{
-			Client: c, Connector: deps.Connector, SecretCheckInterval: opts.SecretCheckInterval,
-		},
-		ConversationControl: &ConversationControlReconciler{
-			Client: c, Connector: deps.Connector, Metrics: deps.Metrics,
-			Recorder:                 mgr.GetEventRecorder(FieldOwner),
-			DeletionTimeout:          opts.DeletionTimeout,
-			SwitchboardRetryInterval: opts.SwitchboardRetryInterval,
-		},
+	sbr := &SwitchboardReconciler{
+		Client: c, Connector: deps.Connector, SecretCheckInterval: opts.SecretCheckInterval,
 	}
-	if err := rs.Switchboard.SetupWithManager(mgr, opts); err != nil {
-		return nil, err
+	if err := sbr.SetupWithManager(mgr, opts); err != nil {
+		return err
 	}
-	if err := rs.ConversationControl.SetupWithManager(mgr, opts); err != nil {
-		return nil, err
+	ccr := &ConversationControlReconciler{
+		Client: c, Connector: deps.Connector, Metrics: deps.Metrics,
+		Recorder:                 mgr.GetEventRecorder(FieldOwner),
+		DeletionTimeout:          opts.DeletionTimeout,
+		SwitchboardRetryInterval: opts.SwitchboardRetryInterval,
 	}
-	return rs, nil
+	return ccr.SetupWithManager(mgr, opts)
 }
 
 // SetupWithManager registers the Switchboard reconciler.

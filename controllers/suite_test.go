@@ -161,7 +161,7 @@ func startManager(ctx context.Context, restCfg *rest.Config, name, partition str
 	}
 	mgr, err := ctrl.NewManager(restCfg, mgrOpts)
 	Expect(err).NotTo(HaveOccurred())
-	_, err = Setup(mgr, opts, Dependencies{ //nolint:contextcheck // indexes are registered before the manager starts, outside any request
+	err = Setup(mgr, opts, Dependencies{ //nolint:contextcheck // indexes are registered before the manager starts, outside any request
 		Connector: &SecretConnector{Reader: mgr.GetAPIReader(), Metrics: sunshine.NewMetrics(reg), Timeout: opts.APITimeout},
 		Metrics:   NewMetrics(reg),
 		Client:    interceptor.NewClient(withoutWatch{mgr.GetClient()}, interceptor.Funcs{SubResourcePatch: injectedPatchFault}),

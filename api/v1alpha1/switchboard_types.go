@@ -159,8 +159,10 @@ type SwitchboardStatus struct {
 	// +optional
 	LastRefreshTime *metav1.Time `json:"lastRefreshTime,omitempty"`
 
-	// CredentialsHash identifies (without revealing) the Secret version last used, so a
-	// rotation is noticed. It is a truncated SHA-256 of the Secret's resourceVersion.
+	// CredentialsHash identifies (without revealing) the Secret version and connection
+	// settings the client was built from, so a rotation is noticed. It is a truncated
+	// SHA-256 of the endpoint, app id, auth type, rate limit, and the Secret's uid and
+	// resourceVersion; never of the Secret's data.
 	// +optional
 	CredentialsHash string `json:"credentialsHash,omitempty"`
 

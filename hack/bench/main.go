@@ -545,13 +545,13 @@ func (b *bench) newManager(base *rest.Config, counter *requestCounter, scheme *r
 	if b.opts.VendorIdleConns > 0 {
 		transport := http.DefaultTransport.(*http.Transport).Clone()
 		transport.MaxIdleConnsPerHost = b.opts.VendorIdleConns
-		_, err = controllers.Setup(mgr, opts, controllers.Dependencies{
+		err = controllers.Setup(mgr, opts, controllers.Dependencies{
 			Connector: &controllers.SecretConnector{Reader: mgr.GetAPIReader(), Metrics: sunshine.NewMetrics(ctrlmetrics.Registry),
 				Timeout: opts.APITimeout, HTTPClient: &http.Client{Transport: transport}},
 			Metrics: controllers.NewMetrics(ctrlmetrics.Registry),
 		})
 	} else {
-		_, err = controllers.SetupWithManager(mgr, opts, ctrlmetrics.Registry)
+		err = controllers.SetupWithManager(mgr, opts, ctrlmetrics.Registry)
 	}
 	return mgr, err
 }
