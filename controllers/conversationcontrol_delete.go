@@ -136,11 +136,12 @@ func mayHaveMoved(st sbv1.ConversationControlStatus) bool {
 	return last != nil && last.Reached != nil
 }
 
-// putThereByUs tells whether the conversation is where this object's own action put it:
-// active at the integration its pass or accept made active, or pending at the integration
-// it offered control to, with nothing active. An offer that was then accepted was accepted
-// by the other integration, not by this object: it is not released. An action still in
-// flight counts when the live state shows its effect.
+// putThereByUs tells whether the conversation is exactly where this object's own action
+// put it: active at the integration its pass or accept made active with nothing pending, or
+// pending at the integration it offered control to with nothing active. A conversation that
+// someone offered on since, or an offer that was then accepted (by the other integration,
+// not by this object), is not released. An action still in flight counts when the live
+// state shows its effect.
 func putThereByUs(st sbv1.ConversationControlStatus, live sbv1.LiveState) bool {
 	for _, a := range []*sbv1.AppliedAction{st.InFlightAction, st.LastAppliedAction} {
 		if a == nil || a.Reached == nil {
@@ -152,7 +153,7 @@ func putThereByUs(st sbv1.ConversationControlStatus, live sbv1.LiveState) bool {
 			}
 			continue
 		}
-		if sameIntegration(live.Active, a.Reached) {
+		if live.Pending == nil && sameIntegration(live.Active, a.Reached) {
 			return true
 		}
 	}
