@@ -167,6 +167,13 @@ SOAK_OBJECTS ?= 300
 SOAK_RESTARTS ?= 2
 SOAK_TIMEOUT ?= 30m
 
+# Sequences of `make test-model` (`make test` runs 200).
+MODEL_CHECKS ?= 5000
+
+.PHONY: test-model
+test-model: ## Run the model-based test of the ConversationControl reconciler for MODEL_CHECKS random sequences; prints its seed.
+	cd controllers && MODEL_CHECKS=$(MODEL_CHECKS) go test -count=1 -timeout 2h -run '^TestModel$$' -v .
+
 .PHONY: test-soak
 test-soak: manifests envtest ## Run the reliability soak: SOAK_OBJECTS ConversationControls under API faults and SOAK_RESTARTS manager restarts; prints its figures.
 	cd controllers && SOAK_OBJECTS=$(SOAK_OBJECTS) SOAK_RESTARTS=$(SOAK_RESTARTS) KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" \

@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -53,10 +54,12 @@ import (
 // sequences of spec edits, moves by others, faults on any call, restarts, stale reads,
 // deletions and a second object on the same conversation. After every step it checks the
 // invariants I1-I5 of the README's Guarantees section. `make test` runs a few hundred
-// sequences; `make test-model` many thousands. A failure prints the seed and the shrunk
-// sequence: rerun with `go test ./controllers -run TestModel -rapid.seed=<seed>`.
+// sequences; `make test-model` many thousands (MODEL_CHECKS). A failure prints the seed and
+// the shrunk sequence: rerun with `go test ./controllers -run TestModel -rapid.seed=<seed>`.
 
-var modelChecks = flag.Int("model.checks", 0, "sequences of the model-based test (0: rapid's -rapid.checks)")
+// modelChecksDefault is how many sequences `make test` runs; MODEL_CHECKS (make test-model)
+// or -rapid.checks asks for another number.
+const modelChecksDefault = 200
 
 const (
 	modelNS   = "support"
@@ -259,9 +262,14 @@ func TestModel(t *testing.T) {
 	} else if f != nil {
 		t.Logf("model-based test seed: %s", f.Value.String())
 	}
-	if *modelChecks > 0 {
-		_ = flag.Set("rapid.checks", strconv.Itoa(*modelChecks))
+	checks := modelChecksDefault
+	if n, err := strconv.Atoi(os.Getenv("MODEL_CHECKS")); err == nil && n > 0 {
+		checks = n
 	}
+	if f := flag.Lookup("rapid.checks"); f != nil && f.Value.String() == "100" { // rapid's default: not set on the command line
+		_ = f.Value.Set(strconv.Itoa(checks))
+	}
+	t.Logf("model-based test: %s sequences", flag.Lookup("rapid.checks").Value.String())
 
 	var started, finished atomic.Int64
 	sim, err := sunshinetest.NewServer(modelSeed(), sunshinetest.WithRequestHook(func(sunshinetest.RequestInfo) { finished.Add(1) }))
