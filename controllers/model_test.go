@@ -250,9 +250,10 @@ type modelWorld struct {
 	checked           int // calls already checked
 	creations         int
 	// staleView is the copy the next reconcile reads, when a stale read serves one;
-	// viewDeleting tells whether the object the running reconcile reads is being deleted.
-	staleView    *sbv1.ConversationControl
-	viewDeleting bool
+	// viewDeleting and viewEnforcing tell whether the object the running reconcile reads is
+	// being deleted, and enforces drift.
+	staleView                   *sbv1.ConversationControl
+	viewDeleting, viewEnforcing bool
 }
 
 func (w *modelWorld) live() sunshinetest.ConversationState {
@@ -527,6 +528,7 @@ func (w *modelWorld) reconcile(o *modelObject) (ctrl.Result, error) {
 		view, w.staleView = w.staleView, nil
 	}
 	w.viewDeleting = ok && !view.DeletionTimestamp.IsZero()
+	w.viewEnforcing = ok && view.Spec.DriftPolicy == sbv1.DriftPolicyEnforce
 	if cc, ok := w.get(o.name); ok {
 		o.snapshot = cc
 	}
@@ -564,7 +566,6 @@ func (w *modelWorld) checkCalls() {
 			w.t.Fatalf("I2: %s is a Conflict loser but called %s", c.owner, c.op)
 		}
 		e := o.epoch
-		cc, _ := w.get(c.owner)
 		switch {
 		case c.op == sunshinetest.OpGetConversation:
 			if c.status == http.StatusOK && w.inEffect(e, c.after) {
@@ -588,8 +589,7 @@ func (w *modelWorld) checkCalls() {
 		}
 		e.sent = true
 		if c.changed() {
-			enforcing := cc != nil && cc.Spec.DriftPolicy == sbv1.DriftPolicyEnforce
-			if e.confirmed && e.movedByOthers && !enforcing && !w.viewDeleting {
+			if e.confirmed && e.movedByOthers && !w.viewEnforcing && !w.viewDeleting {
 				w.t.Fatalf("I2: %s moved the conversation (%s: %+v -> %+v) after its declaration was seen in effect and others moved it, under Report",
 					c.owner, c.op, c.before, c.after)
 			}
