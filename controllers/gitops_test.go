@@ -38,7 +38,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	sbv1 "github.com/switchboard-operator/switchboard-operator/api/v1alpha1"
-	"github.com/switchboard-operator/switchboard-operator/hack/healthcheck"
+	"github.com/switchboard-operator/switchboard-operator/test/healthcheck"
 	"github.com/switchboard-operator/switchboard-operator/pkg/sunshine/sunshinetest"
 )
 
