@@ -66,6 +66,7 @@ verify: manifests generate fmt ## Regenerate everything and fail if the tree cha
 .PHONY: test
 test: manifests generate fmt vet envtest ## Run unit tests, the envtest suite and the conformance checks.
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test ./... -race -coverprofile $(LOCALBIN)/cover.out
+	cd test/prometheus && go test ./...
 
 .PHONY: fuzz
 fuzz: ## Run every fuzz target for FUZZTIME each.
