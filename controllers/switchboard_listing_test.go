@@ -177,7 +177,8 @@ func TestSwitchboardStatusListsAtMostTheVendorsLimit(t *testing.T) {
 
 func TestSwitchboardStatusSortsIntegrationsByName(t *testing.T) {
 	got := reconcileListing(t, integrationsNamed("zendesk", "agent", "bot"))
-	var names, next []string
+	names := make([]string, 0, len(got.Status.Integrations))
+	next := make([]string, 0, len(got.Status.Integrations))
 	for _, i := range got.Status.Integrations {
 		names = append(names, i.Name)
 		next = append(next, i.Next)

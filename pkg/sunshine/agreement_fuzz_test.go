@@ -54,10 +54,11 @@ func FuzzMetadataAgreesWithCRD(f *testing.F) {
 	f.Fuzz(func(t *testing.T, key1, value1 string, repeat uint16, key2, value2 string) {
 		md := map[string]string{}
 		if key1 != "" || value1 != "" {
-			if n := utf8.RuneCountInString(value1); n > 0 && int(repeat)*n > 5000 {
-				repeat = uint16(5000 / n)
+			count := int(repeat)
+			if n := utf8.RuneCountInString(value1); n > 0 && count*n > 5000 {
+				count = 5000 / n // a little over the limit is enough
 			}
-			md[key1] = strings.Repeat(value1, int(repeat))
+			md[key1] = strings.Repeat(value1, count)
 		}
 		if key2 != "" {
 			md[key2] = value2

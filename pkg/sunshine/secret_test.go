@@ -89,7 +89,7 @@ func secretHolders() map[string]any {
 func revealsSecret(out string) bool {
 	b := []byte(testSecret)
 	forms := []string{testSecret, hex.EncodeToString(b), strings.ToUpper(hex.EncodeToString(b)),
-		base64.StdEncoding.EncodeToString(b), fmt.Sprint(b), fmt.Sprintf("% x", b), fmt.Sprintf("%U", []rune(testSecret)[:3])}
+		base64.StdEncoding.EncodeToString(b), fmt.Sprintf("%d", b), fmt.Sprintf("% x", b), fmt.Sprintf("%U", []rune(testSecret)[:3])}
 	for _, form := range forms {
 		if strings.Contains(out, form) {
 			return true
