@@ -132,7 +132,7 @@ func (c *SecretConnector) Connect(ctx context.Context, sb *switchboardv1alpha1.S
 	api, err := sunshine.New(sunshine.Config{
 		Endpoint:          sb.Spec.Endpoint,
 		AppID:             sb.Spec.AppID,
-		Credentials:       sunshine.Credentials{Type: authType, KeyID: keyID, Secret: secretValue},
+		Credentials:       sunshine.Credentials{Type: authType, KeyID: keyID, Secret: sunshine.NewSecret(secretValue)},
 		Timeout:           c.Timeout,
 		RequestsPerSecond: float64(sb.Spec.RateLimit.RequestsPerSecond),
 		Burst:             int(sb.Spec.RateLimit.Burst),

@@ -166,7 +166,7 @@ func (c *modelConnector) Connect(_ context.Context, sb *sbv1.Switchboard, _ bool
 	key := map[string]string{"sb-a": "a", "sb-b": "b"}[sb.Name]
 	api, err := sunshine.New(sunshine.Config{
 		Endpoint: sb.Spec.Endpoint, AppID: sb.Spec.AppID,
-		Credentials: sunshine.Credentials{Type: sunshine.AuthBasic, KeyID: "app_key_" + key, Secret: "secret-" + key},
+		Credentials: sunshine.Credentials{Type: sunshine.AuthBasic, KeyID: "app_key_" + key, Secret: sunshine.NewSecret("secret-" + key)},
 		Timeout:     modelClientTimeout, RequestsPerSecond: 10000, Burst: 10000,
 		HTTPClient: &http.Client{Transport: recorder{owner: owner, w: c.w}},
 	})

@@ -17,10 +17,14 @@ limitations under the License.
 package controllers
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -30,6 +34,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	sbv1 "github.com/switchboard-operator/switchboard-operator/api/v1alpha1"
+	"github.com/switchboard-operator/switchboard-operator/pkg/sunshine"
 )
 
 // +kubebuilder:rbac:groups=switchboard.conversations.dev,resources=switchboards,verbs=get;list;watch
@@ -134,6 +139,9 @@ func (r *SwitchboardReconciler) refresh(ctx context.Context, sb *sbv1.Switchboar
 	if err != nil {
 		return err
 	}
+	if err := checkListingSize(board, integrations); err != nil {
+		return err
+	}
 	names := make(map[string]string, len(integrations))
 	for _, i := range integrations {
 		names[i.ID] = i.Name
@@ -148,6 +156,9 @@ func (r *SwitchboardReconciler) refresh(ctx context.Context, sb *sbv1.Switchboar
 			Next: names[i.NextSwitchboardIntegrationID],
 		})
 	}
+	slices.SortStableFunc(sb.Status.Integrations, func(a, b sbv1.SwitchboardIntegrationStatus) int {
+		return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(a.ID, b.ID))
+	})
 	now := metav1.NewTime(r.now())
 	sb.Status.LastRefreshTime = &now
 	return nil
@@ -155,6 +166,39 @@ func (r *SwitchboardReconciler) refresh(ctx context.Context, sb *sbv1.Switchboar
 
 // errNoSwitchboard is returned when the app has no switchboard.
 var errNoSwitchboard = errors.New("the app has no switchboard")
+
+// listingTooBigError is returned when the vendor listed more, or longer, integrations
+// than a Switchboard's status holds; status keeps the previous listing.
+type listingTooBigError struct{ problem string }
+
+func (e *listingTooBigError) Error() string { return "invalid response: " + e.problem }
+
+// checkListingSize refuses a listing larger than the vendor's own limits: at most
+// MaxIntegrations integrations, each field at most MaxIntegrationFieldLength characters.
+func checkListingSize(board sunshine.Switchboard, integrations []sunshine.SwitchboardIntegration) error {
+	if len(integrations) > sbv1.MaxIntegrations {
+		return &listingTooBigError{fmt.Sprintf("the API listed %d switchboard integrations, more than the %d a switchboard can have",
+			len(integrations), sbv1.MaxIntegrations)}
+	}
+	tooLong := func(what, value string) error {
+		if n := utf8.RuneCountInString(value); n > sbv1.MaxIntegrationFieldLength {
+			return &listingTooBigError{fmt.Sprintf("the API listed a %s of %d characters, more than the %d allowed",
+				what, n, sbv1.MaxIntegrationFieldLength)}
+		}
+		return nil
+	}
+	if err := tooLong("switchboard id", board.ID); err != nil {
+		return err
+	}
+	for _, i := range integrations {
+		if err := cmp.Or(tooLong("switchboard integration id", i.ID), tooLong("switchboard integration name", i.Name),
+			tooLong("switchboard integration integrationType", i.IntegrationType),
+			tooLong("switchboard integration integrationId", i.IntegrationID)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // failed records a failure to connect or list. Terminal failures are Stalled, and the
 // Secret is still checked every SecretCheckInterval so that a fixed Secret recovers
@@ -165,6 +209,9 @@ func (r *SwitchboardReconciler) failed(sb *sbv1.Switchboard, conds conditions, e
 	f := classify(err)
 	if errors.Is(err, errNoSwitchboard) {
 		f = failure{Reason: sbv1.ReasonSwitchboardNotFound, Terminal: true, Message: "the app has no switchboard: create one in Sunshine Conversations", Err: err}
+	}
+	if tooBig := (*listingTooBigError)(nil); errors.As(err, &tooBig) {
+		f = failure{Reason: sbv1.ReasonInvalidResponse, Terminal: true, Message: tooBig.problem, Err: err}
 	}
 	if !f.Terminal && sb.Status.SwitchboardID != "" && meta.IsStatusConditionTrue(sb.Status.Conditions, sbv1.ConditionReady) {
 		meta.RemoveStatusCondition(conds.list, sbv1.ConditionStalled)

@@ -17,6 +17,7 @@ limitations under the License.
 package controllers
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,6 +29,8 @@ import (
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
+
+	"github.com/switchboard-operator/switchboard-operator/pkg/sunshine/validationcases"
 )
 
 const validSwitchboard = `
@@ -120,6 +123,16 @@ var _ = Describe("API validation", func() {
 			func(s map[string]any) { s["endpoint"] = "http://acme.zendesk.com/sc" }, "spec.endpoint", "must use https"),
 		Entry("Switchboard endpoint with another scheme", validSwitchboard,
 			func(s map[string]any) { s["endpoint"] = "ftp://acme.zendesk.com" }, "spec.endpoint", "absolute http(s) URL"),
+		Entry("Switchboard endpoint with user info", validSwitchboard,
+			func(s map[string]any) { s["endpoint"] = "https://u:p@acme.zendesk.com/sc" }, "spec.endpoint", `endpoint must not contain user info ("@")`),
+		Entry("Switchboard endpoint with a query", validSwitchboard,
+			func(s map[string]any) { s["endpoint"] = "https://acme.zendesk.com/sc?x=1" }, "spec.endpoint", "endpoint must not have a query or a fragment"),
+		Entry("Switchboard endpoint with a fragment", validSwitchboard,
+			func(s map[string]any) { s["endpoint"] = "https://acme.zendesk.com/sc#x" }, "spec.endpoint", "endpoint must not have a query or a fragment"),
+		Entry("Switchboard endpoint with port 99999", validSwitchboard,
+			func(s map[string]any) { s["endpoint"] = "https://acme.zendesk.com:99999" }, "spec.endpoint", "endpoint port must be a number from 1 to 65535"),
+		Entry("Switchboard endpoint with port 0", validSwitchboard,
+			func(s map[string]any) { s["endpoint"] = "https://acme.zendesk.com:0" }, "spec.endpoint", "endpoint port must be a number from 1 to 65535"),
 		Entry("Switchboard without appId", validSwitchboard,
 			func(s map[string]any) { delete(s, "appId") }, "spec.appId", "Required value"),
 		Entry("Switchboard with an empty appId", validSwitchboard,
@@ -157,7 +170,13 @@ var _ = Describe("API validation", func() {
 		Entry("ConversationControl with metadata over 4 KB", validConversationControl,
 			func(s map[string]any) {
 				s["metadata"] = map[string]any{"a": strings.Repeat("x", 3000), "b": strings.Repeat("y", 1200)}
-			}, "spec.metadata", "metadata must fit in 4 KB"),
+			}, "spec.metadata", "metadata must fit in 4096 bytes as JSON"),
+		Entry(`ConversationControl with "é" 3000 times as metadata (6000 bytes)`, validConversationControl,
+			func(s map[string]any) { s["metadata"] = map[string]any{"k": strings.Repeat("é", 3000)} },
+			"spec.metadata", "metadata must fit in 4096 bytes as JSON"),
+		Entry("ConversationControl with a control character in metadata", validConversationControl,
+			func(s map[string]any) { s["metadata"] = map[string]any{"k": "a\x01"} },
+			"spec.metadata", "must not contain control characters other than tab, newline and carriage return"),
 		Entry("ConversationControl with a nested metadata value", validConversationControl,
 			func(s map[string]any) { s["metadata"] = map[string]any{"reason": map[string]any{"nested": "x"}} },
 			"spec.metadata.reason", "must be of type string"),
@@ -176,6 +195,42 @@ var _ = Describe("API validation", func() {
 			s["pollInterval"] = "0s"
 		})
 		Expect(createAndCleanUp(obj)).To(Succeed())
+	})
+
+	// The same table runs against the client (pkg/sunshine): what the API server
+	// accepts, the client sends, and what it refuses, the client refuses too.
+	It("accepts and refuses metadata as the client does (the shared cases)", func() {
+		for i, tc := range validationcases.Metadata {
+			obj := objectFromYAML(validConversationControl, ns, func(s map[string]any) {
+				md := make(map[string]any, len(tc.Value))
+				for k, v := range tc.Value {
+					md[k] = v
+				}
+				s["metadata"] = md
+			})
+			obj.SetName(fmt.Sprintf("metadata-%d", i))
+			err := createAndCleanUp(obj)
+			if tc.Accept {
+				Expect(err).NotTo(HaveOccurred(), "case %q", tc.Name)
+				continue
+			}
+			Expect(apierrors.IsInvalid(err)).To(BeTrue(), "case %q: want 422 Invalid, got %v", tc.Name, err)
+			Expect(err.Error()).To(ContainSubstring("spec.metadata"), "case %q", tc.Name)
+		}
+	})
+
+	It("accepts and refuses endpoints as the client does (the shared cases)", func() {
+		for i, tc := range validationcases.Endpoints {
+			obj := objectFromYAML(validSwitchboard, ns, func(s map[string]any) { s["endpoint"] = tc.Value })
+			obj.SetName(fmt.Sprintf("endpoint-%d", i))
+			err := createAndCleanUp(obj)
+			if tc.Accept {
+				Expect(err).NotTo(HaveOccurred(), "case %q (%s)", tc.Name, tc.Value)
+				continue
+			}
+			Expect(apierrors.IsInvalid(err)).To(BeTrue(), "case %q (%s): want 422 Invalid, got %v", tc.Name, tc.Value, err)
+			Expect(err.Error()).To(ContainSubstring("spec.endpoint"), "case %q", tc.Name)
+		}
 	})
 
 	It("accepts a loopback endpoint over plain http (the simulator)", func() {

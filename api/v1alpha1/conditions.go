@@ -110,6 +110,10 @@ const (
 	ReasonSecretNotFound = "SecretNotFound"
 	// ReasonSwitchboardNotFound: the app has no switchboard.
 	ReasonSwitchboardNotFound = "SwitchboardNotFound"
+	// ReasonInvalidResponse: the vendor's answer is larger than the operator keeps (more
+	// than MaxIntegrations integrations, or a field longer than
+	// MaxIntegrationFieldLength); status keeps the previous listing.
+	ReasonInvalidResponse = "InvalidResponse"
 )
 
 // Event reasons, used on Kubernetes Events emitted for handoffs.

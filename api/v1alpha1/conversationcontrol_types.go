@@ -120,12 +120,15 @@ type ConversationControlSpec struct {
 	Integration string `json:"integration,omitempty"`
 
 	// Metadata is passed with the switchboard action. Flat string values; keys and
-	// values together at most 4 KB as JSON. Changing only the metadata does not cause a
-	// new handoff.
+	// values together at most 4096 bytes as the operator sends them, as JSON
+	// (`{"key":"value",...}`, UTF-8, with `"`, `\`, tab, newline and carriage return
+	// escaped as two bytes and U+2028 and U+2029 as six). Other control characters are
+	// refused. Changing only the metadata does not cause a new handoff.
 	// +kubebuilder:validation:MaxProperties=128
-	// +kubebuilder:validation:XValidation:rule="self.map(k, size(k) + size(self[k]) + 6).sum() <= 4096",message="metadata must fit in 4 KB as JSON (keys and values together)"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, !k.matches('[\\\\x00-\\\\x08\\\\x0b\\\\x0c\\\\x0e-\\\\x1f]') && !self[k].matches('[\\\\x00-\\\\x08\\\\x0b\\\\x0c\\\\x0e-\\\\x1f]'))",message="metadata keys and values must not contain control characters other than tab, newline and carriage return"
+	// +kubebuilder:validation:XValidation:rule="self.map(k, [k, self[k]].map(s, bytes(s).size() + size(s) - size(s.replace('\\\\', '').replace('\"', '').replace('\\t', '').replace('\\n', '').replace('\\r', '')) + 3 * (size(s) - size(s.replace('\\u2028', '').replace('\\u2029', ''))) + 2).sum() + 2).sum() + 1 <= 4096",message="metadata must fit in 4096 bytes as JSON, counted as the operator sends it (UTF-8, with quotes, colons and commas)"
 	// +optional
-	Metadata map[string]string `json:"metadata,omitempty"`
+	Metadata map[string]MetadataValue `json:"metadata,omitempty"`
 
 	// DeletionPolicy: Orphan leaves the conversation as it is; Release releases control
 	// on delete while the conversation is still where this object put it.
@@ -150,6 +153,14 @@ type ConversationControlSpec struct {
 	// +optional
 	Suspend bool `json:"suspend,omitempty"`
 }
+
+// The bound of MetadataValue lets the API server estimate the cost of the metadata
+// rules; the values share 4096 bytes anyway.
+
+// MetadataValue is one value of spec.metadata: a string (an alias) of at most 4096
+// characters.
+// +kubebuilder:validation:MaxLength=4096
+type MetadataValue = string
 
 // IntegrationReference identifies a switchboard integration.
 type IntegrationReference struct {

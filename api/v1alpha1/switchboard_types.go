@@ -75,11 +75,15 @@ type RateLimit struct {
 type SwitchboardSpec struct {
 	// Endpoint is the API base URL, such as https://acme.zendesk.com/sc or
 	// https://api.smooch.io. It must use https, except for loopback hosts (a local
-	// simulator).
+	// simulator), and must not carry user info, a query or a fragment; a port, if
+	// given, is a number from 1 to 65535.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=512
 	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() in ['http', 'https'] && url(self).getHostname() != ''",message="endpoint must be an absolute http(s) URL such as https://acme.zendesk.com/sc"
-	// +kubebuilder:validation:XValidation:rule="!isURL(self) || url(self).getScheme() == 'https' || self.matches('^http://(localhost|127\\\\.[0-9]{1,3}\\\\.[0-9]{1,3}\\\\.[0-9]{1,3}|\\\\[::1\\\\])(:[0-9]{1,5})?(/.*)?$')",message="endpoint must use https unless its host is a loopback address"
+	// +kubebuilder:validation:XValidation:rule="!self.contains('@')",message="endpoint must not contain user info (\"@\"): the credentials belong in the Secret"
+	// +kubebuilder:validation:XValidation:rule="!self.contains('?') && !self.contains('#')",message="endpoint must not have a query or a fragment (\"?\" or \"#\")"
+	// +kubebuilder:validation:XValidation:rule="!isURL(self) || (url(self).getPort() == '' ? !url(self).getHost().endsWith(':') : size(url(self).getPort()) <= 5 && !url(self).getPort().startsWith('0') && int(url(self).getPort()) <= 65535)",message="endpoint port must be a number from 1 to 65535, or none"
+	// +kubebuilder:validation:XValidation:rule="!isURL(self) || url(self).getScheme() != 'http' || self.matches('^[hH][tT][tT][pP]://([lL][oO][cC][aA][lL][hH][oO][sS][tT]|127([.](25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|[[]::1[]])(:[0-9]*)?(/.*)?$')",message="endpoint must use https unless its host is a loopback address (localhost, 127.0.0.0/8 or [::1])"
 	// +required
 	Endpoint string `json:"endpoint"`
 
@@ -108,20 +112,33 @@ type SwitchboardSpec struct {
 	RefreshInterval *metav1.Duration `json:"refreshInterval,omitempty"`
 }
 
+// MaxIntegrations is the most switchboard integrations an app can have (the vendor's
+// limit) and the most the operator writes to a Switchboard's status.
+const MaxIntegrations = 10
+
+// MaxIntegrationFieldLength bounds, in characters, every field of an integration the
+// operator writes to status.
+const MaxIntegrationFieldLength = 128
+
 // SwitchboardIntegrationStatus is one switchboard integration as listed by the API.
 type SwitchboardIntegrationStatus struct {
 	// ID of the switchboard integration.
+	// +kubebuilder:validation:MaxLength=128
 	ID string `json:"id"`
 	// Name of the switchboard integration, usable as a target in ConversationControls.
+	// +kubebuilder:validation:MaxLength=128
 	Name string `json:"name"`
 	// IntegrationType is `custom` for custom integrations, or the OAuth client id /
 	// first-party type such as `zd:agentWorkspace`.
+	// +kubebuilder:validation:MaxLength=128
 	// +optional
 	IntegrationType string `json:"integrationType,omitempty"`
 	// IntegrationID is the linked integration's id.
+	// +kubebuilder:validation:MaxLength=128
 	// +optional
 	IntegrationID string `json:"integrationId,omitempty"`
 	// Next is the name of the integration targeted by the keyword `next`.
+	// +kubebuilder:validation:MaxLength=128
 	// +optional
 	Next string `json:"next,omitempty"`
 }
@@ -139,6 +156,7 @@ type SwitchboardStatus struct {
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
 
 	// SwitchboardID is the id of the app's switchboard.
+	// +kubebuilder:validation:MaxLength=128
 	// +optional
 	SwitchboardID string `json:"switchboardId,omitempty"`
 
@@ -147,10 +165,13 @@ type SwitchboardStatus struct {
 	Enabled bool `json:"enabled,omitempty"`
 
 	// DefaultIntegration is the name of the default switchboard integration.
+	// +kubebuilder:validation:MaxLength=128
 	// +optional
 	DefaultIntegration string `json:"defaultIntegration,omitempty"`
 
-	// Integrations as listed by the API, refreshed every refreshInterval.
+	// Integrations as listed by the API, sorted by name, refreshed every
+	// refreshInterval. At most 10 (the vendor's limit).
+	// +kubebuilder:validation:MaxItems=10
 	// +listType=atomic
 	// +optional
 	Integrations []SwitchboardIntegrationStatus `json:"integrations,omitempty"`

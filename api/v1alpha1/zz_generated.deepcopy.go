@@ -116,9 +116,8 @@ func (in *ConversationControlSpec) DeepCopyInto(out *ConversationControlSpec) {
 	out.SwitchboardRef = in.SwitchboardRef
 	if in.Metadata != nil {
 		in, out := &in.Metadata, &out.Metadata
-		*out = make(map[string]string, len(*in))
+		*out = make(map[string]MetadataValue, len(*in))
 		for key, val := range *in {
-			(*out)[key] = val
 		}
 	}
 	if in.PollInterval != nil {

@@ -20,7 +20,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -40,15 +42,17 @@ const (
 // DefaultScope is the JWT `scope` claim used when Credentials.Scope is empty.
 const DefaultScope = "app"
 
-// Credentials is a Sunshine Conversations API key. Its String, GoString and
-// Format methods never print the secret.
+// Credentials is a Sunshine Conversations API key. The secret is a Secret,
+// which no fmt verb, encoder or logger prints, whether the Credentials are
+// printed themselves or inside another value (a struct field, exported or
+// not, a pointer, a slice or a map).
 type Credentials struct {
 	// Type is AuthBasic or AuthJWT; empty means AuthBasic.
 	Type AuthType
 	// KeyID is the API key id, for example app_5d8cff3cd55b040010928b5c.
 	KeyID string
-	// Secret is the API key secret.
-	Secret string
+	// Secret is the API key secret; see NewSecret.
+	Secret Secret
 	// Scope is the JWT `scope` claim: "app" (the default), "account" or
 	// "integration". Basic authentication ignores it: the key decides the scope.
 	Scope string
@@ -56,30 +60,91 @@ type Credentials struct {
 
 // String describes the credentials with the secret redacted.
 func (c Credentials) String() string {
-	return fmt.Sprintf("{Type:%s KeyID:%s Secret:%s Scope:%s}", c.Type, c.KeyID, redact(c.Secret), c.Scope)
+	return fmt.Sprintf("{Type:%s KeyID:%s Secret:%s Scope:%s}", c.Type, c.KeyID, c.Secret, c.Scope)
 }
 
 // GoString describes the credentials as Go syntax with the secret redacted.
 func (c Credentials) GoString() string {
-	return fmt.Sprintf("sunshine.Credentials{Type:%q, KeyID:%q, Secret:%q, Scope:%q}", c.Type, c.KeyID, redact(c.Secret), c.Scope)
+	return fmt.Sprintf("sunshine.Credentials{Type:%q, KeyID:%q, Secret:%q, Scope:%q}", c.Type, c.KeyID, c.Secret.String(), c.Scope)
 }
 
-// Format implements fmt.Formatter so that no verb, %d or %x included, prints the secret.
+// Format implements fmt.Formatter so that every verb, %d or %x included,
+// prints the String or GoString form.
 func (c Credentials) Format(f fmt.State, verb rune) { formatRedacted(f, verb, c) }
 
 // MarshalJSON encodes the credentials with the secret redacted, so that
 // loggers that encode values as JSON do not print it either.
 func (c Credentials) MarshalJSON() ([]byte, error) {
-	return json.Marshal(map[string]string{"type": string(c.Type), "keyId": c.KeyID, "secret": redact(c.Secret), "scope": c.Scope})
+	return json.Marshal(map[string]string{"type": string(c.Type), "keyId": c.KeyID, "secret": c.Secret.String(), "scope": c.Scope})
 }
 
-// redact hides a secret but still shows whether one is set.
-func redact(secret string) string {
-	if secret == "" {
+// LogValue implements slog.LogValuer: the credentials log as a group with the
+// secret redacted.
+func (c Credentials) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("type", string(c.Type)), slog.String("keyId", c.KeyID),
+		slog.String("secret", c.Secret.String()), slog.String("scope", c.Scope))
+}
+
+// MarshalLog implements logr.Marshaler (used by logr sinks such as zapr): the
+// credentials log as their String form.
+func (c Credentials) MarshalLog() any { return c.String() }
+
+// Secret holds a credential. Its value is reachable only through an unexported
+// function value, which fmt, encoding/json, reflection-based printers and
+// loggers show at most as an address; its own methods print "[redacted]", or
+// nothing when it is empty. The zero Secret is empty.
+type Secret struct {
+	reveal func() string
+}
+
+// redacted is what every printed form of a non-empty Secret shows.
+const redacted = "[redacted]"
+
+// NewSecret returns a Secret holding value.
+func NewSecret(value string) Secret {
+	if value == "" {
+		return Secret{}
+	}
+	return Secret{reveal: func() string { return value }}
+}
+
+// IsSet reports whether the secret is not empty.
+func (s Secret) IsSet() bool { return s.reveal != nil }
+
+// value returns the secret itself, for authenticating requests only.
+func (s Secret) value() string {
+	if s.reveal == nil {
 		return ""
 	}
-	return "[redacted]"
+	return s.reveal()
 }
+
+// String returns "[redacted]", or "" for an empty secret.
+func (s Secret) String() string {
+	if !s.IsSet() {
+		return ""
+	}
+	return redacted
+}
+
+// GoString returns the String form as a Go string literal.
+func (s Secret) GoString() string { return strconv.Quote(s.String()) }
+
+// Format implements fmt.Formatter so that every verb prints the String form.
+func (s Secret) Format(f fmt.State, verb rune) { formatRedacted(f, verb, s) }
+
+// MarshalJSON encodes the String form.
+func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
+
+// MarshalText encodes the String form, for encoders and loggers that prefer
+// encoding.TextMarshaler.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// LogValue implements slog.LogValuer with the String form.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// MarshalLog implements logr.Marshaler with the String form.
+func (s Secret) MarshalLog() any { return s.String() }
 
 // formatRedacted prints v through its own String or GoString method whatever
 // the verb, instead of letting fmt print the fields one by one.
@@ -103,7 +168,7 @@ func (c Credentials) authorizer() (func(*http.Request), error) {
 	if c.KeyID == "" {
 		return nil, &ValidationError{Field: "credentials.keyId", Reason: "must not be empty"}
 	}
-	if c.Secret == "" {
+	if !c.Secret.IsSet() {
 		return nil, &ValidationError{Field: "credentials.secret", Reason: "must not be empty"}
 	}
 	switch c.Type {
@@ -111,10 +176,10 @@ func (c Credentials) authorizer() (func(*http.Request), error) {
 		if strings.Contains(c.KeyID, ":") {
 			return nil, &ValidationError{Field: "credentials.keyId", Reason: `must not contain ":" with Basic authentication`}
 		}
-		keyID, secret := c.KeyID, c.Secret
+		keyID, secret := c.KeyID, c.Secret.value()
 		return func(r *http.Request) { r.SetBasicAuth(keyID, secret) }, nil
 	case AuthJWT:
-		token, err := signJWT(c.KeyID, c.Secret, c.Scope)
+		token, err := signJWT(c.KeyID, c.Secret.value(), c.Scope)
 		if err != nil {
 			return nil, err
 		}

@@ -22,10 +22,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -53,7 +51,8 @@ const maxResponseBytes = 1 << 20
 type Config struct {
 	// Endpoint is the API base URL, for example https://acme.zendesk.com/sc or
 	// https://api.smooch.io. Requests go to <Endpoint>/v2/... . It must use https
-	// unless the host is a loopback address (127.0.0.0/8, ::1, localhost).
+	// unless the host is a loopback address (127.0.0.0/8, ::1, localhost); see
+	// ValidateEndpoint for every rule.
 	Endpoint string
 	// AppID identifies the Sunshine Conversations app every call acts on.
 	AppID string
@@ -163,43 +162,6 @@ func orDefault[T time.Duration | float64 | int](field string, v, def T) (T, erro
 	}
 }
 
-// parseEndpoint checks the base URL. Its errors never echo the URL, which may
-// carry credentials a user pasted into it.
-func parseEndpoint(endpoint string) (*url.URL, error) {
-	invalid := func(reason string) error { return &ValidationError{Field: "endpoint", Reason: reason} }
-	if endpoint == "" {
-		return nil, invalid("must not be empty")
-	}
-	u, err := url.Parse(endpoint)
-	if err != nil || u.Host == "" || u.Opaque != "" {
-		return nil, invalid("must be an absolute URL such as https://acme.zendesk.com/sc")
-	}
-	switch {
-	case u.User != nil:
-		return nil, invalid("must not carry credentials; use the credentials fields")
-	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
-		return nil, invalid("must not have a query or a fragment")
-	case u.Scheme == "https":
-	case u.Scheme == "http" && isLoopback(u.Hostname()):
-	case u.Scheme == "http":
-		return nil, invalid("must use https unless the host is a loopback address")
-	default:
-		return nil, invalid("must use the https scheme")
-	}
-	u.Path = strings.TrimRight(u.Path, "/")
-	u.RawPath = strings.TrimRight(u.RawPath, "/")
-	return u, nil
-}
-
-// isLoopback reports whether host is localhost or a loopback IP address.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
 // cloneHTTPClient copies hc (or a default client), sets the timeout and turns
 // off redirects: following one would re-send a POST as a GET, or send the
 // credentials to another host.
@@ -236,7 +198,7 @@ func (c *Client) url(segments ...string) string {
 func (c *Client) do(ctx context.Context, op, method string, body any, segments ...string) ([]byte, error) {
 	var payload io.Reader
 	if body != nil {
-		data, err := json.Marshal(body)
+		data, err := EncodeJSON(body)
 		if err != nil {
 			return nil, fmt.Errorf("sunshine: %s: encoding request: %w", op, err)
 		}

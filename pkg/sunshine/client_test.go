@@ -55,7 +55,7 @@ func TestNewValidatesTheConfig(t *testing.T) {
 		{"refuses an app id with a slash", func(c *sunshine.Config) { c.AppID = "a/b" }, "appId"},
 		{"refuses a missing key id", func(c *sunshine.Config) { c.Credentials.KeyID = "" }, "credentials.keyId"},
 		{"refuses a Basic key id with a colon", func(c *sunshine.Config) { c.Credentials.KeyID = "a:b" }, "credentials.keyId"},
-		{"refuses a missing secret", func(c *sunshine.Config) { c.Credentials.Secret = "" }, "credentials.secret"},
+		{"refuses a missing secret", func(c *sunshine.Config) { c.Credentials.Secret = sunshine.Secret{} }, "credentials.secret"},
 		{"refuses an unknown auth type", func(c *sunshine.Config) { c.Credentials.Type = "OAuth" }, "credentials.type"},
 		{"refuses a negative timeout", func(c *sunshine.Config) { c.Timeout = -time.Second }, "timeout"},
 		{"refuses a negative rate", func(c *sunshine.Config) { c.RequestsPerSecond = -1 }, "requestsPerSecond"},

@@ -166,7 +166,7 @@ func errorCases() []errorCase {
 	return []errorCase{
 		{
 			name:   "wrong secret is unauthorized",
-			mutate: func(c *sunshine.Config) { c.Credentials.Secret = "wrong-" + testSecret },
+			mutate: func(c *sunshine.Config) { c.Credentials.Secret = sunshine.NewSecret("wrong-" + testSecret) },
 			call:   passTo("agent"), wantStatus: 401, want: []string{"IsUnauthorized"},
 		},
 		{

@@ -48,7 +48,7 @@ func ExampleClient_PassControl() {
 	client, err := sunshine.New(sunshine.Config{
 		Endpoint:    sim.URL, // e.g. https://acme.zendesk.com/sc in production
 		AppID:       "app-demo",
-		Credentials: sunshine.Credentials{Type: sunshine.AuthJWT, KeyID: "app_demo_key", Secret: "demo-secret"},
+		Credentials: sunshine.Credentials{Type: sunshine.AuthJWT, KeyID: "app_demo_key", Secret: sunshine.NewSecret("demo-secret")},
 	})
 	if err != nil {
 		panic(err)

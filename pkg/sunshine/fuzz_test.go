@@ -17,11 +17,13 @@ limitations under the License.
 package sunshine
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func FuzzDecodeConversation(f *testing.F) {
@@ -68,24 +70,38 @@ func FuzzValidateMetadata(f *testing.F) {
 	f.Add([]byte(`{"list":[1,2]}`))
 	f.Add([]byte(`{"k":"` + strings.Repeat("<", 700) + `"}`))
 	f.Add([]byte(`{}`))
+	f.Add([]byte(`{"k":"` + strings.Repeat("<>&", 1362) + `"}`))
+	f.Add([]byte(`{"k":"\u0001","\u2028":"\t"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var md map[string]any
 		if json.Unmarshal(data, &md) != nil {
 			return
 		}
 		err := ValidateMetadata(md)
-		encoded, _ := json.Marshal(md)
-		flat := true
-		for _, v := range md {
-			switch v.(type) {
+		encoded, _ := EncodeJSON(md)
+		flat, plain := true, true
+		for k, v := range md {
+			switch v := v.(type) {
 			case map[string]any, []any:
 				flat = false
+			case string:
+				plain = plain && plainText(v)
 			}
+			plain = plain && plainText(k)
 		}
-		if valid := flat && len(encoded) <= MaxMetadataBytes; valid != (err == nil) {
-			t.Fatalf("ValidateMetadata(%s) = %v; flat %v, %d bytes", encoded, err, flat, len(encoded))
+		if valid := flat && plain && len(encoded) <= MaxMetadataBytes; valid != (err == nil) {
+			t.Fatalf("ValidateMetadata(%s) = %v; flat %v, plain %v, %d bytes", encoded, err, flat, plain, len(encoded))
+		}
+		if bytes.Contains(encoded, []byte(`\u003c`)) {
+			t.Fatalf("EncodeJSON escapes HTML: %s", encoded)
 		}
 	})
+}
+
+// plainText reports whether s is valid UTF-8 with no control character but tab,
+// newline and carriage return.
+func plainText(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 && !strings.ContainsRune("\t\n\r", r) })
 }
 
 func TestParseRetryAfterIsRelativeToNow(t *testing.T) {

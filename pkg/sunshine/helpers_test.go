@@ -92,7 +92,7 @@ func testConfig(endpoint string) sunshine.Config {
 	return sunshine.Config{
 		Endpoint:    endpoint,
 		AppID:       "app-1",
-		Credentials: sunshine.Credentials{Type: sunshine.AuthBasic, KeyID: "app_key", Secret: testSecret},
+		Credentials: sunshine.Credentials{Type: sunshine.AuthBasic, KeyID: "app_key", Secret: sunshine.NewSecret(testSecret)},
 		Timeout:     5 * time.Second,
 	}
 }
@@ -152,7 +152,7 @@ var authTypes = []sunshine.AuthType{sunshine.AuthBasic, sunshine.AuthJWT}
 // withAuth returns a config mutator that authenticates with key and auth type.
 func withAuth(auth sunshine.AuthType, key, scope string) func(*sunshine.Config) {
 	return func(c *sunshine.Config) {
-		c.Credentials = sunshine.Credentials{Type: auth, KeyID: key, Secret: testSecret, Scope: scope}
+		c.Credentials = sunshine.Credentials{Type: auth, KeyID: key, Secret: sunshine.NewSecret(testSecret), Scope: scope}
 	}
 }
 
