@@ -118,6 +118,7 @@ func (in *ConversationControlSpec) DeepCopyInto(out *ConversationControlSpec) {
 		in, out := &in.Metadata, &out.Metadata
 		*out = make(map[string]MetadataValue, len(*in))
 		for key, val := range *in {
+			(*out)[key] = val
 		}
 	}
 	if in.PollInterval != nil {
