@@ -127,11 +127,11 @@ func TestHostAllowListMatchesExactHostsAndSubdomains(t *testing.T) {
 		{defaults, "acme.zendesk.com", true},
 		{defaults, "ACME.Zendesk.COM", true},
 		{defaults, "deep.acme.zendesk.com", true},
-		{defaults, "zendesk.com", false},          // *.domain is the hosts under it, not the domain
-		{defaults, "evilzendesk.com", false},      // a suffix that is not a label boundary
+		{defaults, "zendesk.com", false},     // *.domain is the hosts under it, not the domain
+		{defaults, "evilzendesk.com", false}, // a suffix that is not a label boundary
 		{defaults, "api.smooch.io.evil.com", false},
-		{defaults, "acme.zendesk.com.", false},    // a trailing dot is another spelling: refused
-		{defaults, "127.0.0.1", false},            // loopback only when listed
+		{defaults, "acme.zendesk.com.", false}, // a trailing dot is another spelling: refused
+		{defaults, "127.0.0.1", false},         // loopback only when listed
 		{defaults, "localhost", false},
 		{defaults, "::1", false},
 		{defaults, "169.254.169.254", false},

@@ -78,11 +78,11 @@ func DefaultOptions() Options {
 		ReconcileTimeout:                   time.Minute,
 		AllowedEndpointHosts:               MustHostAllowList(DefaultAllowedEndpointHosts...),
 		APITimeout:                         10 * time.Second,
-		DeletionTimeout:          2 * time.Minute,
-		SecretCheckInterval:      time.Minute,
-		SwitchboardRetryInterval: time.Minute,
-		RetryBaseDelay:           time.Second,
-		RetryMaxDelay:            5 * time.Minute,
+		DeletionTimeout:                    2 * time.Minute,
+		SecretCheckInterval:                time.Minute,
+		SwitchboardRetryInterval:           time.Minute,
+		RetryBaseDelay:                     time.Second,
+		RetryMaxDelay:                      5 * time.Minute,
 	}
 }
 
