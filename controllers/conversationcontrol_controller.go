@@ -18,11 +18,10 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -61,43 +60,81 @@ type ConversationControlReconciler struct {
 	// SwitchboardRetryInterval is how often an object waiting for its Switchboard looks
 	// again (the Switchboard watch usually wakes it sooner).
 	SwitchboardRetryInterval time.Duration
+
+	// written remembers this process's last write of each object, to tell a cache that
+	// has not caught up with it.
+	written writeExpectations
 }
 
-// ccScope is one reconcile of one object.
+// ccScope is one reconcile of one object: the object, its status patcher, and the input of
+// decide that the phases gather.
 type ccScope struct {
 	cc      *sbv1.ConversationControl
 	patcher *statusPatcher
-	conds   conditions
+	in      planInput
+	api     SunshineAPI
+	// skipPatch is set when the object turned out to be stale: nothing is written.
+	skipPatch bool
 }
 
+// ccPhase is one step of a reconcile. A phase that ends the reconcile returns its outcome
+// and true.
+type ccPhase func(ctx context.Context, s *ccScope) (outcome, bool)
+
 // Reconcile moves one conversation towards the declared state. It reads the object,
-// handles deletion, and then runs the phases in order; the status is patched at the end,
-// once, and only when it changed.
-func (r *ConversationControlReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+// handles deletion, runs the phases in order, and writes the status once at the end, only
+// when it changed.
+func (r *ConversationControlReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	cc := &sbv1.ConversationControl{}
 	if err := r.Get(ctx, req.NamespacedName, cc); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.written.forget(req.NamespacedName)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
+	if r.written.stale(cc) {
+		// The cache has not caught up with this process's last write: deciding from it could
+		// repeat an action. Look again shortly.
+		return finish(retrySoon(), &cc.Status.ObservedGeneration, cc.Generation)
+	}
 	patcher := newStatusPatcher(cc)
-	s := &ccScope{cc: cc, patcher: &patcher, conds: conditions{list: &cc.Status.Conditions, generation: cc.Generation}}
-	defer func() {
-		if err := patcher.patchFinal(ctx, r.Client, cc); err != nil {
-			retErr = kerrors.NewAggregate([]error{retErr, err})
-		}
-	}()
+	s := &ccScope{cc: cc, patcher: &patcher, in: planInput{
+		Generation: cc.Generation, Spec: cc.Spec, RequestedAt: cc.Annotations[sbv1.AnnotationRequestedAt], Now: r.now(),
+	}}
 
+	var o outcome
 	if !cc.DeletionTimestamp.IsZero() {
-		return r.reconcileDelete(ctx, s)
+		o = r.reconcileDelete(ctx, s)
+	} else {
+		o = r.runPhases(ctx, s)
 	}
-	if err := r.reconcileFinalizer(ctx, cc); err != nil {
-		return ctrl.Result{}, err
+	result, err := finish(o, &cc.Status.ObservedGeneration, cc.Generation)
+	if s.skipPatch {
+		return result, err
 	}
-	if cc.Spec.Suspend {
-		s.conds.notReady(sbv1.ReasonSuspended, "spec.suspend is true: no switchboard calls are made")
-		cc.Status.ObservedGeneration = cc.Generation
-		return ctrl.Result{}, nil
+	if perr := patcher.patchFinal(ctx, r.Client, cc); perr != nil {
+		return finish(outcome{Err: kerrors.NewAggregate([]error{err, perr})}, &cc.Status.ObservedGeneration, cc.Generation)
 	}
-	return r.reconcileControl(ctx, s)
+	r.written.record(cc)
+	return result, err
+}
+
+// runPhases runs the phases of a reconcile in order, until one ends it.
+func (r *ConversationControlReconciler) runPhases(ctx context.Context, s *ccScope) outcome {
+	for _, phase := range []ccPhase{
+		r.reconcileFinalizer,
+		r.reconcileSwitchboard,
+		r.reconcileClaims,
+		r.reconcileIntegration,
+		r.reconcileConnection,
+		r.reconcileObservation,
+		r.reconcileHandoff,
+	} {
+		if o, done := phase(ctx, s); done {
+			return o
+		}
+	}
+	return outcome{}
 }
 
 func (r *ConversationControlReconciler) now() time.Time {
@@ -115,10 +152,11 @@ func (r *ConversationControlReconciler) event(cc *sbv1.ConversationControl, even
 
 // reconcileFinalizer keeps the release finalizer exactly where deletionPolicy Release
 // needs it. It sets no conditions.
-func (r *ConversationControlReconciler) reconcileFinalizer(ctx context.Context, cc *sbv1.ConversationControl) error {
+func (r *ConversationControlReconciler) reconcileFinalizer(ctx context.Context, s *ccScope) (outcome, bool) {
+	cc := s.cc
 	want := cc.Spec.DeletionPolicy == sbv1.DeletionPolicyRelease
 	if want == controllerutil.ContainsFinalizer(cc, sbv1.FinalizerRelease) {
-		return nil
+		return outcome{}, false
 	}
 	base := cc.DeepCopy()
 	if want {
@@ -126,104 +164,189 @@ func (r *ConversationControlReconciler) reconcileFinalizer(ctx context.Context, 
 	} else {
 		controllerutil.RemoveFinalizer(cc, sbv1.FinalizerRelease)
 	}
-	return r.Patch(ctx, cc, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{}))
+	if err := r.Patch(ctx, cc, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
+		s.skipPatch = true
+		return outcome{Err: err}, true
+	}
+	r.written.record(cc)
+	return outcome{}, false
 }
 
-// reconcileControl observes the conversation, decides, and applies at most one action.
-// It sets Ready, InSync, and Reconciling or Stalled.
-func (r *ConversationControlReconciler) reconcileControl(ctx context.Context, s *ccScope) (ctrl.Result, error) {
-	cc := s.cc
-	if meta.FindStatusCondition(cc.Status.Conditions, sbv1.ConditionReady) == nil {
-		s.conds.set(sbv1.ConditionReady, metav1.ConditionUnknown, sbv1.ReasonProgressing, "the operator is reading the conversation")
+// reconcileSwitchboard finds the object's Switchboard; while it is not usable, decide sets
+// Reconciling SwitchboardNotReady. Suspended objects stop here (decide sets Ready=False
+// Suspended), before any call.
+func (r *ConversationControlReconciler) reconcileSwitchboard(ctx context.Context, s *ccScope) (outcome, bool) {
+	if s.cc.Spec.Suspend {
+		return r.conclude(ctx, s), true
 	}
-	if meta.FindStatusCondition(cc.Status.Conditions, sbv1.ConditionInSync) == nil {
-		s.conds.set(sbv1.ConditionInSync, metav1.ConditionUnknown, sbv1.ReasonNotObserved, "the live state has not been read yet")
-	}
-
-	sb, waiting := r.readySwitchboard(ctx, cc)
+	sb, waiting := r.usableSwitchboard(ctx, s.cc)
 	if waiting != "" {
-		s.conds.reconciling(sbv1.ReasonSwitchboardNotReady, waiting)
-		return ctrl.Result{RequeueAfter: withJitter(r.SwitchboardRetryInterval)}, nil
+		s.in.Blocked = &failure{Reason: sbv1.ReasonSwitchboardNotReady, Message: waiting, RetryAfter: r.SwitchboardRetryInterval}
+		return r.conclude(ctx, s), true
 	}
-	older, err := r.olderClaim(ctx, cc, sb)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	if older != "" {
-		return r.failed(s, failure{Reason: sbv1.ReasonConflict, Terminal: true, Message: fmt.Sprintf(
-			"ConversationControl %s, created earlier, targets conversation %s of app %s; this one waits until that one is deleted",
-			older, cc.Spec.ConversationID, sb.Spec.AppID)})
-	}
-
-	// An explicit target must be one of the Switchboard's integrations: refuse it
-	// without calling the API.
-	var explicit *sbv1.IntegrationReference
-	if cc.Spec.State != sbv1.StateReleased && cc.Spec.Integration != sbv1.IntegrationNext {
-		if explicit, err = resolveIntegration(sb, cc.Spec.Integration); err != nil {
-			return r.failed(s, failure{Reason: sbv1.ReasonIntegrationNotFound, Terminal: true, Message: err.Error()})
-		}
-	}
-
-	api, _, err := r.Connector.Connect(ctx, sb, false)
-	if err != nil {
-		return r.failed(s, classify(err))
-	}
-	live, err := r.observe(ctx, cc, api)
-	if err != nil {
-		return r.failed(s, classify(err))
-	}
-	settleInFlight(cc, live)
-
-	want, err := resolveDesired(cc, sb, live, explicit)
-	if err != nil {
-		return r.failed(s, failure{Reason: sbv1.ReasonIntegrationNotFound, Terminal: true, Message: err.Error()})
-	}
-
-	requestedAt := cc.Annotations[sbv1.AnnotationRequestedAt]
-	dec := decide(decisionInput{
-		Desired:          want,
-		LastApplied:      cc.Status.LastAppliedAction,
-		Live:             live,
-		DriftPolicy:      cc.Spec.DriftPolicy,
-		PollInterval:     pollInterval(cc),
-		ReapplyRequested: requestedAt != "" && requestedAt != cc.Status.LastHandledReconcileAt,
-		Now:              r.now(),
-	})
-	cc.Status.LastHandledReconcileAt = requestedAt
-	if dec.Action == "" && dec.InSync && !want.Next && !declarationApplied(cc.Status.LastAppliedAction, want) {
-		// The declaration is in effect without an action of this pass: it was so already, or
-		// an action's outcome was lost in a crash. Record it, so that later drift is judged
-		// by the drift policy and deletion with Release releases it.
-		cc.Status.LastAppliedAction = &sbv1.AppliedAction{
-			Action: actionFor(want, sbv1.LiveState{}), State: want.State, Integration: want.Integration,
-			Generation: cc.Generation, Time: metav1.NewTime(r.now()), Reached: want.Target.DeepCopy(), Adopted: true,
-		}
-	}
-
-	if dec.Action != "" {
-		after, f, err := r.apply(ctx, s, api, want, dec.Action, live)
-		if err != nil || f != nil {
-			if f != nil {
-				return r.failed(s, *f)
-			}
-			return ctrl.Result{}, err
-		}
-		live = after
-		cc.Status.ActiveIntegration, cc.Status.PendingIntegration = live.Active.DeepCopy(), live.Pending.DeepCopy()
-		dec = decide(decisionInput{Desired: want, LastApplied: cc.Status.LastAppliedAction, Live: live})
-	}
-	return r.report(s, want, dec, live), nil
+	s.in.Switchboard = sb
+	return outcome{}, false
 }
 
-// readySwitchboard returns the object's Switchboard, or why the object must wait for it.
-func (r *ConversationControlReconciler) readySwitchboard(ctx context.Context, cc *sbv1.ConversationControl) (*sbv1.Switchboard, string) {
+// reconcileClaims stops an object that an older ConversationControl's claim on the same
+// conversation beats: decide sets Stalled Conflict, and no call is made.
+func (r *ConversationControlReconciler) reconcileClaims(ctx context.Context, s *ccScope) (outcome, bool) {
+	claim, err := r.olderClaim(ctx, s.cc, s.in.Switchboard)
+	if err != nil {
+		return outcome{Err: err}, true
+	}
+	if claim != "" {
+		s.in.Blocked = &failure{Reason: sbv1.ReasonConflict, Terminal: true, Message: claim}
+		return r.conclude(ctx, s), true
+	}
+	return outcome{}, false
+}
+
+// reconcileIntegration refuses, without any call, an explicit integration that the
+// Switchboard does not list: decide sets Stalled IntegrationNotFound.
+func (r *ConversationControlReconciler) reconcileIntegration(ctx context.Context, s *ccScope) (outcome, bool) {
+	spec := s.cc.Spec
+	if spec.State == sbv1.StateReleased || spec.Integration == sbv1.IntegrationNext {
+		return outcome{}, false
+	}
+	if _, err := resolveIntegration(s.in.Switchboard, spec.Integration); err != nil {
+		s.in.Blocked = &failure{Reason: sbv1.ReasonIntegrationNotFound, Terminal: true, Message: err.Error()}
+		return r.conclude(ctx, s), true
+	}
+	return outcome{}, false
+}
+
+// reconcileConnection gets the Switchboard's API client; when it cannot be built, decide
+// sets the classified failure.
+func (r *ConversationControlReconciler) reconcileConnection(ctx context.Context, s *ccScope) (outcome, bool) {
+	api, _, err := r.Connector.Connect(ctx, s.in.Switchboard, false)
+	if err != nil {
+		f := classify(err)
+		s.in.Blocked = &f
+		return r.conclude(ctx, s), true
+	}
+	s.api = api
+	return outcome{}, false
+}
+
+// reconcileObservation reads the conversation (one GET); decide records what it found, or
+// the failure to read it.
+func (r *ConversationControlReconciler) reconcileObservation(ctx context.Context, s *ccScope) (outcome, bool) {
+	s.in.Live, s.in.ReadErr = r.read(ctx, s)
+	return outcome{}, false
+}
+
+// read reads the live state of the conversation.
+func (r *ConversationControlReconciler) read(ctx context.Context, s *ccScope) (*sbv1.LiveState, *failure) {
+	conv, err := s.api.GetConversation(ctx, s.cc.Spec.ConversationID)
+	if err != nil {
+		f := classify(err)
+		return nil, &f
+	}
+	live := liveStateOf(conv)
+	return &live, nil
+}
+
+// reconcileHandoff decides, sends the planned action if any, reads the conversation back
+// and decides again from what it reads: Ready=True only for what was observed. Every
+// condition comes from decide.
+func (r *ConversationControlReconciler) reconcileHandoff(ctx context.Context, s *ccScope) (outcome, bool) {
+	p := r.applyPlan(s)
+	if p.Action == "" {
+		return p.Outcome, true
+	}
+	if p.PersistFirst {
+		if err := s.patcher.patchNow(ctx, r.Client, s.cc); err != nil {
+			// Lost a race with another write, or the cache is stale: nothing was sent.
+			s.skipPatch = true
+			return outcome{Err: err}, true
+		}
+		r.written.record(s.cc)
+	}
+	sent := r.send(ctx, s, p)
+	s.in.Status, s.in.Sent = s.cc.Status, sent
+	if !sent.Unknown && (sent.Err == nil || sent.Err.Terminal) {
+		// Answered: read back what the action did (a refusal too: a race may have made the
+		// declaration true).
+		s.in.Live, s.in.ReadErr = r.read(ctx, s)
+	}
+	return r.applyPlan(s).Outcome, true
+}
+
+// conclude runs decide on what the phases gathered and applies its plan.
+func (r *ConversationControlReconciler) conclude(_ context.Context, s *ccScope) outcome {
+	return r.applyPlan(s).Outcome
+}
+
+// applyPlan runs decide and takes its status and Events.
+func (r *ConversationControlReconciler) applyPlan(s *ccScope) plan {
+	s.in.Status = s.cc.Status
+	p := decide(s.in)
+	s.cc.Status = p.Status
+	for _, e := range p.Events {
+		r.event(s.cc, e.Type, e.Reason, e.Action, "%s", e.Note)
+	}
+	return p
+}
+
+// send issues the planned action with the object's metadata and tells how it was answered.
+func (r *ConversationControlReconciler) send(ctx context.Context, s *ccScope, p plan) *sentAction {
+	cc := s.cc
+	var metadata map[string]any
+	if len(cc.Spec.Metadata) > 0 {
+		metadata = make(map[string]any, len(cc.Spec.Metadata))
+		for k, v := range cc.Spec.Metadata {
+			metadata[k] = v
+		}
+	}
+	var target string
+	if p.Target != nil {
+		target = p.Target.ID
+	}
+	id := cc.Spec.ConversationID
+	var err error
+	switch p.Action {
+	case sbv1.ActionPassControl:
+		err = s.api.PassControl(ctx, id, sunshine.PassControlRequest{SwitchboardIntegration: target, Metadata: metadata})
+	case sbv1.ActionOfferControl:
+		err = s.api.OfferControl(ctx, id, sunshine.OfferControlRequest{SwitchboardIntegration: target, Metadata: metadata})
+	case sbv1.ActionAcceptControl:
+		err = s.api.AcceptControl(ctx, id, sunshine.AcceptControlRequest{Metadata: metadata})
+	default:
+		err = s.api.ReleaseControl(ctx, id, sunshine.ReleaseControlRequest{Metadata: metadata})
+	}
+	r.Metrics.observeHandoff(cc, p.Action, err)
+	sent := &sentAction{Action: p.Action}
+	if before := p.Status.InFlightAction; before != nil && before.Before != nil {
+		sent.Before = *before.Before
+	}
+	if err != nil {
+		f := classify(err)
+		sent.Err, sent.Unknown = &f, !answered(err)
+	}
+	return sent
+}
+
+// answered tells whether the vendor answered a request with a status, or the client refused
+// it before sending: either way the request changed nothing. After any other error (a
+// timeout, a dropped connection) the vendor may have applied it.
+func answered(err error) bool {
+	var apiErr *sunshine.APIError
+	var invalid *sunshine.ValidationError
+	return errors.As(err, &apiErr) || errors.As(err, &invalid)
+}
+
+// usableSwitchboard returns the object's Switchboard, or why the object must wait for it.
+// A Switchboard whose listing is usable is Ready; a transient error refreshing it keeps it
+// Ready with its last listing.
+func (r *ConversationControlReconciler) usableSwitchboard(ctx context.Context, cc *sbv1.ConversationControl) (*sbv1.Switchboard, string) {
 	sb := &sbv1.Switchboard{}
 	key := client.ObjectKey{Namespace: cc.Namespace, Name: cc.Spec.SwitchboardRef.Name}
 	if err := r.Get(ctx, key, sb); err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil, fmt.Sprintf("Switchboard %s does not exist", key.Name)
 		}
-		return nil, fmt.Sprintf("Switchboard %s could not be read: %v", key.Name, err)
+		return nil, fmt.Sprintf("Switchboard %s could not be read", key.Name)
 	}
 	ready := meta.FindStatusCondition(sb.Status.Conditions, sbv1.ConditionReady)
 	if ready == nil || ready.Status != metav1.ConditionTrue {
@@ -234,197 +357,4 @@ func (r *ConversationControlReconciler) readySwitchboard(ctx context.Context, cc
 		return nil, fmt.Sprintf("Switchboard %s is not Ready (%s)", key.Name, why)
 	}
 	return sb, ""
-}
-
-// observe reads the live state of the conversation and records it in status.
-func (r *ConversationControlReconciler) observe(ctx context.Context, cc *sbv1.ConversationControl, api SunshineAPI) (sbv1.LiveState, error) {
-	conv, err := api.GetConversation(ctx, cc.Spec.ConversationID)
-	if err != nil {
-		return sbv1.LiveState{}, err
-	}
-	live := liveStateOf(conv)
-	changed := cc.Status.LastObservedTime == nil ||
-		!equality.Semantic.DeepEqual(live, sbv1.LiveState{Active: cc.Status.ActiveIntegration, Pending: cc.Status.PendingIntegration})
-	if changed {
-		// A read that finds nothing new is not written: polls cause no status churn.
-		cc.Status.ActiveIntegration, cc.Status.PendingIntegration = live.Active, live.Pending
-		observed := metav1.NewTime(r.now())
-		cc.Status.LastObservedTime = &observed
-	}
-	return live, nil
-}
-
-// settleInFlight decides, from the live state, whether an action that was in flight when
-// the operator stopped took effect, and records it as applied if so.
-func settleInFlight(cc *sbv1.ConversationControl, live sbv1.LiveState) {
-	inFlight := cc.Status.InFlightAction
-	if inFlight == nil {
-		return
-	}
-	cc.Status.InFlightAction = nil
-	if inFlight.Generation != cc.Generation || !actionLanded(inFlight, live) {
-		return
-	}
-	if inFlight.Action == sbv1.ActionPassControl || inFlight.Action == sbv1.ActionAcceptControl {
-		inFlight.Reached = live.Active
-	}
-	cc.Status.LastAppliedAction = inFlight
-}
-
-// apply sends one action. A `next`, which the vendor does not apply idempotently, is
-// recorded as in flight (one status write) before it is sent, so that when the process
-// dies between the call and the final status write the next pass decides from the live
-// state whether it landed, and never hops twice. Other actions are idempotent: after such
-// a crash the next pass finds the declaration in effect and records it (adopted). A
-// transient failure (a timeout, a lost answer) leaves any action in flight, to be settled
-// from the live state. It returns the live state the action leads to, or the failure.
-func (r *ConversationControlReconciler) apply(ctx context.Context, s *ccScope, api SunshineAPI, want desired, action sbv1.Action, before sbv1.LiveState) (sbv1.LiveState, *failure, error) {
-	cc := s.cc
-	record := &sbv1.AppliedAction{
-		Action:      action,
-		State:       want.State,
-		Integration: cc.Spec.Integration,
-		Generation:  cc.Generation,
-		Time:        metav1.NewTime(r.now()),
-		Reached:     want.Target.DeepCopy(),
-		Before:      before.DeepCopy(),
-	}
-	if action == sbv1.ActionReleaseControl {
-		record.Reached = nil
-	}
-	if want.Next {
-		cc.Status.InFlightAction = record
-		if err := s.patcher.patchNow(ctx, r.Client, cc); err != nil {
-			return before, nil, err
-		}
-	}
-
-	err := r.send(ctx, api, cc, action, want)
-	r.Metrics.observeHandoff(cc, action, err)
-	if err != nil {
-		f := classify(err)
-		if f.Terminal {
-			// Refused: the action did not take.
-			cc.Status.InFlightAction = nil
-			r.event(cc, corev1.EventTypeWarning, sbv1.EventReasonHandoffRefused, string(action),
-				"%s to %s refused: %s", action, describeTarget(want), f.Message)
-		} else {
-			// The outcome is unknown: the next pass decides from the live state.
-			cc.Status.InFlightAction = record
-		}
-		return before, &f, nil
-	}
-	cc.Status.InFlightAction = nil
-	cc.Status.LastAppliedAction = record
-	r.event(cc, corev1.EventTypeNormal, sbv1.EventReasonHandoffApplied, string(action),
-		"%s to %s applied (was %s)", action, describeTarget(want), describeLive(before))
-	return liveAfter(action, want, before), nil, nil
-}
-
-// send issues the switchboard action with the object's metadata.
-func (r *ConversationControlReconciler) send(ctx context.Context, api SunshineAPI, cc *sbv1.ConversationControl, action sbv1.Action, want desired) error {
-	var metadata map[string]any
-	if len(cc.Spec.Metadata) > 0 {
-		metadata = make(map[string]any, len(cc.Spec.Metadata))
-		for k, v := range cc.Spec.Metadata {
-			metadata[k] = v
-		}
-	}
-	target := sbv1.IntegrationNext
-	if !want.Next && want.Target != nil {
-		target = want.Target.ID
-	}
-	id := cc.Spec.ConversationID
-	switch action {
-	case sbv1.ActionPassControl:
-		return api.PassControl(ctx, id, sunshine.PassControlRequest{SwitchboardIntegration: target, Metadata: metadata})
-	case sbv1.ActionOfferControl:
-		return api.OfferControl(ctx, id, sunshine.OfferControlRequest{SwitchboardIntegration: target, Metadata: metadata})
-	case sbv1.ActionAcceptControl:
-		return api.AcceptControl(ctx, id, sunshine.AcceptControlRequest{Metadata: metadata})
-	default:
-		return api.ReleaseControl(ctx, id, sunshine.ReleaseControlRequest{Metadata: metadata})
-	}
-}
-
-// report writes the outcome of a pass that needed no further action: Ready=True, InSync,
-// and the requeue for the next poll.
-func (r *ConversationControlReconciler) report(s *ccScope, want desired, dec decision, live sbv1.LiveState) ctrl.Result {
-	cc := s.cc
-	if dec.InSync {
-		s.conds.set(sbv1.ConditionInSync, metav1.ConditionTrue, sbv1.ReasonInSync,
-			fmt.Sprintf("the conversation is as declared (%s)", describeLive(live)))
-	} else {
-		wasInSync := meta.IsStatusConditionTrue(cc.Status.Conditions, sbv1.ConditionInSync)
-		message := fmt.Sprintf("declared %s %s, but the conversation has %s; driftPolicy %s",
-			want.State, describeTarget(want), describeLive(live), cc.Spec.DriftPolicy)
-		s.conds.set(sbv1.ConditionInSync, metav1.ConditionFalse, sbv1.ReasonDrifted, message)
-		if wasInSync {
-			r.event(cc, corev1.EventTypeWarning, sbv1.EventReasonDriftDetected, "Observe", "%s", message)
-		}
-	}
-	s.conds.ready(dec.ReadyReason, readyMessage(want, dec.ReadyReason))
-	cc.Status.ObservedGeneration = cc.Generation
-
-	poll := pollInterval(cc)
-	if poll <= 0 {
-		return ctrl.Result{}
-	}
-	next := poll
-	if !dec.InSync && cc.Spec.DriftPolicy == sbv1.DriftPolicyEnforce && cc.Status.LastAppliedAction != nil {
-		// Come back when the drift may be enforced again.
-		if due := cc.Status.LastAppliedAction.Time.Add(poll).Sub(r.now()); due > 0 && due < next {
-			next = due
-		}
-	}
-	return ctrl.Result{RequeueAfter: withJitter(next)}
-}
-
-// failed records a classified failure. Terminal failures finish the generation
-// (Stalled) and wait for a change; transient ones are retried, after Retry-After when
-// the API gave one, else with the controller's exponential backoff.
-func (r *ConversationControlReconciler) failed(s *ccScope, f failure) (ctrl.Result, error) {
-	s.conds.fail(f)
-	if f.Terminal {
-		s.cc.Status.ObservedGeneration = s.cc.Generation
-		return ctrl.Result{}, nil
-	}
-	if f.RetryAfter > 0 {
-		return ctrl.Result{RequeueAfter: withJitter(f.RetryAfter)}, nil
-	}
-	return ctrl.Result{}, f.Err
-}
-
-// readyMessage says what Ready=True means for this object.
-func readyMessage(want desired, reason string) string {
-	switch {
-	case reason == sbv1.ReasonAlreadyActive:
-		return fmt.Sprintf("%s is already active; an offer to the active integration is not needed", describeTarget(want))
-	case want.State == sbv1.StateReleased:
-		return "the conversation is released"
-	case want.State == sbv1.StateOffered:
-		return fmt.Sprintf("control is offered to %s", describeTarget(want))
-	default:
-		return fmt.Sprintf("%s controls the conversation", describeTarget(want))
-	}
-}
-
-// liveAfter is the live state an applied action leads to.
-func liveAfter(action sbv1.Action, want desired, before sbv1.LiveState) sbv1.LiveState {
-	switch action {
-	case sbv1.ActionOfferControl:
-		return sbv1.LiveState{Active: before.Active, Pending: want.Target.DeepCopy()}
-	case sbv1.ActionReleaseControl:
-		return sbv1.LiveState{}
-	default:
-		return sbv1.LiveState{Active: want.Target.DeepCopy()}
-	}
-}
-
-// pollInterval is spec.pollInterval, 0 when unset.
-func pollInterval(cc *sbv1.ConversationControl) time.Duration {
-	if cc.Spec.PollInterval == nil {
-		return 0
-	}
-	return cc.Spec.PollInterval.Duration
 }

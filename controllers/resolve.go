@@ -55,35 +55,28 @@ func resolveIntegration(sb *sbv1.Switchboard, name string) (*sbv1.IntegrationRef
 		name, sb.Name, integrationNames(sb))
 }
 
-// resolveDesired turns the spec into the desired state for this pass. For `next`, the
-// target is the next integration of the active one until the declaration is applied,
-// and the integration it reached afterwards.
-func resolveDesired(cc *sbv1.ConversationControl, sb *sbv1.Switchboard, live sbv1.LiveState, explicit *sbv1.IntegrationReference) (desired, error) {
-	want := desired{State: cc.Spec.State, Integration: cc.Spec.Integration, Target: explicit}
-	if want.State == sbv1.StateReleased || cc.Spec.Integration != sbv1.IntegrationNext {
-		return want, nil
-	}
-	if last := cc.Status.LastAppliedAction; declarationApplied(last, want) && last.Reached != nil {
-		want.Target = last.Reached.DeepCopy()
-		return want, nil
-	}
+// resolveNext resolves `next` to the `next` link of the integration active in the
+// conversation, with the Stalled reason when it cannot be resolved.
+func resolveNext(sb *sbv1.Switchboard, live sbv1.LiveState, conversationID string) (*sbv1.IntegrationReference, string, error) {
 	if live.Active == nil {
-		return want, fmt.Errorf("integration %q cannot be resolved: no integration is active in conversation %s", sbv1.IntegrationNext, cc.Spec.ConversationID)
+		return nil, sbv1.ReasonNoNextIntegration, fmt.Errorf(
+			"integration %q cannot be resolved: no integration is active in conversation %s", sbv1.IntegrationNext, conversationID)
 	}
 	for _, i := range sb.Status.Integrations {
-		if (i.ID != "" && i.ID == live.Active.ID) || (live.Active.ID == "" && i.Name == live.Active.Name) {
-			if i.Next == "" {
-				return want, fmt.Errorf("integration %q cannot be resolved: the active integration %s has no next integration", sbv1.IntegrationNext, i.Name)
-			}
-			next, err := resolveIntegration(sb, i.Next)
-			if err != nil {
-				return want, err
-			}
-			want.Target, want.Next = next, true
-			return want, nil
+		if !sameIntegration(referenceTo(i), live.Active) {
+			continue
 		}
+		if i.Next == "" {
+			return nil, sbv1.ReasonNoNextIntegration, fmt.Errorf(
+				"integration %q cannot be resolved: the active integration %s has no next integration", sbv1.IntegrationNext, i.Name)
+		}
+		next, err := resolveIntegration(sb, i.Next)
+		if err != nil {
+			return nil, sbv1.ReasonIntegrationNotFound, err
+		}
+		return next, "", nil
 	}
-	return want, fmt.Errorf("integration %q cannot be resolved: the active integration %s is not listed by Switchboard %s",
+	return nil, sbv1.ReasonIntegrationNotFound, fmt.Errorf("integration %q cannot be resolved: the active integration %s is not listed by Switchboard %s",
 		sbv1.IntegrationNext, describeIntegration(live.Active), sb.Name)
 }
 
@@ -116,15 +109,4 @@ func integrationNames(sb *sbv1.Switchboard) string {
 	}
 	sort.Strings(names)
 	return strings.Join(names, ", ")
-}
-
-// describeTarget names the desired integration for a person.
-func describeTarget(want desired) string {
-	if want.Next {
-		return fmt.Sprintf("next (%s)", describeIntegration(want.Target))
-	}
-	if want.Target == nil {
-		return "nobody"
-	}
-	return describeIntegration(want.Target)
 }

@@ -35,16 +35,29 @@ import (
 type conditions struct {
 	list       *[]metav1.Condition
 	generation int64
+	// now is the transition time of a condition that changes status; zero for the clock.
+	now time.Time
 }
 
 func (c conditions) set(condType string, status metav1.ConditionStatus, reason, message string) {
-	meta.SetStatusCondition(c.list, metav1.Condition{
+	cond := metav1.Condition{
 		Type:               condType,
 		Status:             status,
 		Reason:             reason,
 		Message:            message,
 		ObservedGeneration: c.generation,
-	})
+	}
+	if !c.now.IsZero() {
+		cond.LastTransitionTime = metav1.NewTime(c.now)
+	}
+	meta.SetStatusCondition(c.list, cond)
+}
+
+// initial sets a condition that is not there yet.
+func (c conditions) initial(condType string, status metav1.ConditionStatus, reason, message string) {
+	if meta.FindStatusCondition(*c.list, condType) == nil {
+		c.set(condType, status, reason, message)
+	}
 }
 
 // ready marks the object Ready=True and clears Reconciling and Stalled.
@@ -100,13 +113,13 @@ func newStatusPatcher(obj client.Object) statusPatcher {
 // patch sends the status change of obj, if any. The base of the patch is obj itself with
 // the original status, so the patch holds nothing but status fields and needs no
 // resourceVersion (metadata may have been patched in between).
-func (p statusPatcher) patch(ctx context.Context, c client.Client, obj client.Object) error {
+func (p statusPatcher) patch(ctx context.Context, c client.Client, obj client.Object, opts ...client.MergeFromOption) error {
 	if equality.Semantic.DeepEqual(statusOf(p.original), statusOf(obj)) {
 		return nil
 	}
 	base := obj.DeepCopyObject().(client.Object)
 	copyStatus(base, p.original)
-	if err := c.Status().Patch(ctx, obj, client.MergeFrom(base)); err != nil && !apierrors.IsNotFound(err) {
+	if err := c.Status().Patch(ctx, obj, client.MergeFromWithOptions(base, opts...)); err != nil && !apierrors.IsNotFound(err) {
 		return err
 	}
 	return nil
@@ -120,10 +133,12 @@ func (p statusPatcher) patchFinal(ctx context.Context, c client.Client, obj clie
 	return p.patch(writeCtx, c, obj)
 }
 
-// patchNow sends the status change of obj right away (in the middle of a reconcile) and
-// makes the result the base of the next patch.
+// patchNow sends the status change of obj right away (in the middle of a reconcile), with
+// an optimistic lock: it fails with a conflict when obj is not the object's latest version
+// (a stale cache), so nothing is decided from an outdated status. The result becomes the
+// base of the next patch.
 func (p *statusPatcher) patchNow(ctx context.Context, c client.Client, obj client.Object) error {
-	if err := p.patch(ctx, c, obj); err != nil {
+	if err := p.patch(ctx, c, obj, client.MergeFromWithOptimisticLock{}); err != nil {
 		return err
 	}
 	p.original = obj.DeepCopyObject().(client.Object)

@@ -78,6 +78,13 @@ func (r *SwitchboardReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		conds.set(sbv1.ConditionReady, metav1.ConditionUnknown, sbv1.ReasonProgressing, "the operator is connecting to the app")
 	}
 
+	o := r.reconcileListing(ctx, sb, conds)
+	return finish(o, &sb.Status.ObservedGeneration, sb.Generation)
+}
+
+// reconcileListing connects and lists the app's switchboard when due. It sets Ready, and
+// Reconciling or Stalled.
+func (r *SwitchboardReconciler) reconcileListing(ctx context.Context, sb *sbv1.Switchboard, conds conditions) outcome {
 	api, fingerprint, err := r.Connector.Connect(ctx, sb, true)
 	if err != nil {
 		return r.failed(sb, conds, err)
@@ -92,8 +99,7 @@ func (r *SwitchboardReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	}
 	conds.ready(sbv1.ReasonSwitchboardReady, fmt.Sprintf("switchboard %s of app %s listed with %d integrations",
 		sb.Status.SwitchboardID, sb.Spec.AppID, len(sb.Status.Integrations)))
-	sb.Status.ObservedGeneration = sb.Generation
-	return ctrl.Result{RequeueAfter: withJitter(r.nextCheck(sb))}, nil
+	return outcome{Finished: true, RequeueAfter: r.nextCheck(sb)}
 }
 
 func (r *SwitchboardReconciler) now() time.Time {
@@ -152,21 +158,28 @@ var errNoSwitchboard = errors.New("the app has no switchboard")
 
 // failed records a failure to connect or list. Terminal failures are Stalled, and the
 // Secret is still checked every SecretCheckInterval so that a fixed Secret recovers
-// without a restart; transient ones are retried with backoff.
-func (r *SwitchboardReconciler) failed(sb *sbv1.Switchboard, conds conditions, err error) (ctrl.Result, error) {
+// without a restart; transient ones are retried with backoff. A transient failure keeps a
+// Switchboard that was Ready with a listing Ready: its last listing is still valid, so its
+// ConversationControls keep acting; Reconciling=True says why it is being retried.
+func (r *SwitchboardReconciler) failed(sb *sbv1.Switchboard, conds conditions, err error) outcome {
 	f := classify(err)
 	if errors.Is(err, errNoSwitchboard) {
 		f = failure{Reason: sbv1.ReasonSwitchboardNotFound, Terminal: true, Message: "the app has no switchboard: create one in Sunshine Conversations", Err: err}
 	}
-	conds.fail(f)
-	if !f.Terminal {
-		if f.RetryAfter > 0 {
-			return ctrl.Result{RequeueAfter: withJitter(f.RetryAfter)}, nil
-		}
-		return ctrl.Result{}, f.Err
+	if !f.Terminal && sb.Status.SwitchboardID != "" && meta.IsStatusConditionTrue(sb.Status.Conditions, sbv1.ConditionReady) {
+		meta.RemoveStatusCondition(conds.list, sbv1.ConditionStalled)
+		conds.set(sbv1.ConditionReconciling, metav1.ConditionTrue, f.Reason,
+			"refreshing the listing failed; the last listing is still used: "+f.Message)
+	} else {
+		conds.fail(f)
 	}
-	sb.Status.ObservedGeneration = sb.Generation
-	return ctrl.Result{RequeueAfter: withJitter(r.SecretCheckInterval)}, nil
+	switch {
+	case f.Terminal:
+		return outcome{Finished: true, RequeueAfter: r.SecretCheckInterval}
+	case f.RetryAfter > 0:
+		return outcome{RequeueAfter: f.RetryAfter}
+	}
+	return outcome{Err: failureError(f)}
 }
 
 // nextCheck is when to look again: the Secret check, or the integrations refresh when it

@@ -72,6 +72,13 @@ const (
 	// ReasonSwitchboardNotReady: the referenced Switchboard does not exist yet or is not
 	// Ready; the ConversationControl waits for it.
 	ReasonSwitchboardNotReady = "SwitchboardNotReady"
+	// ReasonActionNotApplied: the vendor accepted an action, but reading the conversation
+	// back shows it did not take (the vendor's "200 and no change" reading of a failed
+	// action); the operator retries it with backoff.
+	ReasonActionNotApplied = "ActionNotApplied"
+	// ReasonConversationChanged: the vendor refused an action while the conversation was
+	// changing; the operator decides again from what it reads next.
+	ReasonConversationChanged = "ConversationChanged"
 )
 
 // Reasons for terminal conditions (Stalled=True): retrying cannot help until something
@@ -95,6 +102,9 @@ const (
 	// ReasonConflict: an older ConversationControl targets the same conversation of the
 	// same app; this one waits until the older one is gone.
 	ReasonConflict = "Conflict"
+	// ReasonNoNextIntegration: spec.integration is `next`, but no integration is active in
+	// the conversation or the active one has no `next` link; no call is made.
+	ReasonNoNextIntegration = "NoNextIntegration"
 	// ReasonSecretNotFound: the Secret named by spec.auth.secretRef does not exist.
 	ReasonSecretNotFound = "SecretNotFound"
 	// ReasonSecretInvalid: the Secret lacks the key `keyId` or `secret`, or its value is

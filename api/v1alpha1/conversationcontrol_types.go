@@ -164,6 +164,22 @@ type IntegrationReference struct {
 	IntegrationType string `json:"integrationType,omitempty"`
 }
 
+// Declaration is one declaration of a ConversationControl as the operator pursues it.
+type Declaration struct {
+	// State is spec.state.
+	State ControlState `json:"state"`
+	// Integration is spec.integration as written.
+	// +optional
+	Integration string `json:"integration,omitempty"`
+	// Since is the first generation of the object that declared it, as seen by the operator.
+	Since int64 `json:"since"`
+	// Target is the integration a `next` declaration was resolved to: the `next` link of the
+	// integration observed active when the operator first acted on it. It is fixed for the
+	// life of the declaration, so every action the operator sends for it names this id.
+	// +optional
+	Target *IntegrationReference `json:"target,omitempty"`
+}
+
 // AppliedAction records a switchboard action the operator made.
 type AppliedAction struct {
 	// Action is the switchboard action.
@@ -214,6 +230,13 @@ type ConversationControlStatus struct {
 	// +listMapKey=type
 	// +optional
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// Declaration is the declaration (spec.state and spec.integration) the operator pursues,
+	// with the first generation that declared it and, for `next`, the integration it was
+	// resolved to. A later generation that declares something else starts a new declaration,
+	// even when it equals an older one.
+	// +optional
+	Declaration *Declaration `json:"declaration,omitempty"`
 
 	// LastAppliedAction is what the operator last did successfully.
 	// +optional

@@ -3,7 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"flag"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -174,5 +177,151 @@ func TestExampleSeedIsTheEmbeddedDemo(t *testing.T) {
 	app := file.Apps[0]
 	if app.ID != "app-demo" || len(app.Conversations) != 6 || app.Switchboard.Default != "bot" || len(embedded.Apps) != 1 {
 		t.Errorf("seed = %+v", file)
+	}
+}
+
+// send makes a request to the running program; header may set Host.
+func send(t *testing.T, method, url, body string, header map[string]string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range header {
+		if k == "Host" {
+			req.Host = v
+		} else {
+			req.Header.Set(k, v)
+		}
+	}
+	req.SetBasicAuth("app_demo_key", "demo-secret")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, strings.TrimSpace(string(b))
+}
+
+func TestHelpDocumentsTheAdminRoutesFaultsAndTimeouts(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"--help"}, &out); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("run --help = %v, want flag.ErrHelp", err)
+	}
+	for _, want := range []string{
+		"GET    /_sim/conversations/{appId}/{conversationId}", "PUT    /_sim/conversations/{appId}/{conversationId}",
+		"GET    /_sim/faults", "POST   /_sim/faults", "DELETE /_sim/faults", "GET    /_sim/counts", "POST   /_sim/reset",
+		`{"operation":"passControl","status":429,"times":2,"retryAfter":"2s",`,
+		"  operation ", "  latency ", "  status ", "  retryAfter ", "  drop ", "  lostAnswer ", "  noEffect ", "  times ", "  after ",
+		"421", "Origin", "-max-conversations int", "(default 10000)",
+		"-read-header-timeout duration", "-read-timeout duration", "-write-timeout duration", "-idle-timeout duration",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("--help lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func TestServerTimeoutsComeFromTheFlags(t *testing.T) {
+	o, err := parseFlags(nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := newServer(o, http.NotFoundHandler())
+	if srv.ReadHeaderTimeout != 10*time.Second || srv.ReadTimeout != 30*time.Second ||
+		srv.WriteTimeout != 2*time.Minute || srv.IdleTimeout != 2*time.Minute {
+		t.Errorf("default timeouts: header %v, read %v, write %v, idle %v",
+			srv.ReadHeaderTimeout, srv.ReadTimeout, srv.WriteTimeout, srv.IdleTimeout)
+	}
+	o, err = parseFlags([]string{"--read-header-timeout=1s", "--read-timeout=2s", "--write-timeout=3s", "--idle-timeout=4s"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv = newServer(o, http.NotFoundHandler())
+	if srv.ReadHeaderTimeout != time.Second || srv.ReadTimeout != 2*time.Second ||
+		srv.WriteTimeout != 3*time.Second || srv.IdleTimeout != 4*time.Second {
+		t.Errorf("timeouts from flags: header %v, read %v, write %v, idle %v",
+			srv.ReadHeaderTimeout, srv.ReadTimeout, srv.WriteTimeout, srv.IdleTimeout)
+	}
+	for _, c := range []struct{ arg, want string }{
+		{"--write-timeout=0s", "--write-timeout: must be positive, got 0s"},
+		{"--idle-timeout=-1s", "--idle-timeout: must be positive, got -1s"},
+		{"--max-conversations=0", "--max-conversations: must be at least 1, got 0"},
+	} {
+		if _, err := parseFlags([]string{c.arg}, io.Discard); err == nil || err.Error() != c.want {
+			t.Errorf("parseFlags(%s) = %v, want %q", c.arg, err, c.want)
+		}
+	}
+}
+
+func TestRunClosesAConnectionThatNeverEndsItsHeaders(t *testing.T) {
+	url, _, stop := start(t, "--read-header-timeout", "200ms")
+	defer func() { _ = stop() }()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close() }()
+	if _, err := conn.Write([]byte("GET /_sim/counts HTTP/1.1\r\nHost: x\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	startRead := time.Now()
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, err = io.ReadAll(conn)
+	if d := time.Since(startRead); err != nil || d > 3*time.Second {
+		t.Errorf("slow headers: read ended after %v with %v, want the server to close within the timeout", d, err)
+	}
+}
+
+func TestRunAdminFaultsAndHostChecks(t *testing.T) {
+	url, out, stop := start(t)
+	defer func() { _ = stop() }()
+	status, body := send(t, http.MethodPost, url+"/_sim/faults", `{"operation":"passControl","lostAnswer":true}`, nil)
+	if status != 200 || !strings.Contains(body, `"lostAnswer":true`) {
+		t.Fatalf("POST /_sim/faults = %d %s", status, body)
+	}
+	req, _ := http.NewRequest(http.MethodPost, url+"/v2/apps/app-demo/conversations/conv-1/passControl",
+		strings.NewReader(`{"switchboardIntegration":"agent-workspace"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.SetBasicAuth("app_demo_key", "demo-secret")
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		_ = resp.Body.Close()
+		t.Errorf("pass with a lost answer answered %d", resp.StatusCode)
+	}
+	if status, body := get(t, url+"/_sim/conversations/app-demo/conv-1", false); body != `{"active":"agent-workspace","pending":""}` {
+		t.Errorf("after the lost answer conv-1 = %d %s, want it moved", status, body)
+	}
+	if status, body := send(t, http.MethodPost, url+"/_sim/faults", `{"operation":"passControl","times":"2"}`, nil); status != 400 ||
+		!strings.Contains(body, "times: must be a JSON integer") {
+		t.Errorf("bad fault = %d %s", status, body)
+	}
+	if status, _ := send(t, http.MethodGet, url+"/_sim/faults", "", map[string]string{"Host": "rebound.example:8091"}); status != 421 {
+		t.Errorf("foreign Host = %d, want 421", status)
+	}
+	if status, _ := send(t, http.MethodPut, url+"/_sim/conversations/app-demo/conv-1", `{"active":"bot"}`,
+		map[string]string{"Origin": "https://evil.example"}); status != 403 {
+		t.Errorf("foreign Origin = %d, want 403", status)
+	}
+	if status, body := send(t, http.MethodDelete, url+"/_sim/faults", "", nil); status != 200 || body != `{"faults":[]}` {
+		t.Errorf("DELETE /_sim/faults = %d %s", status, body)
+	}
+	if strings.Contains(out.String(), "demo-secret") {
+		t.Errorf("output reveals the secret:\n%s", out)
+	}
+}
+
+func TestRunBoundsTheConversationsAdminRoutesCreate(t *testing.T) {
+	url, _, stop := start(t, "--max-conversations", "7") // the demo seed holds 6
+	defer func() { _ = stop() }()
+	if status, body := send(t, http.MethodPut, url+"/_sim/conversations/app-demo/new-1", `{"active":"bot"}`, nil); status != 200 {
+		t.Errorf("PUT new-1 = %d %s", status, body)
+	}
+	status, body := send(t, http.MethodPut, url+"/_sim/conversations/app-demo/new-2", `{"active":"bot"}`, nil)
+	if status != 409 || !strings.Contains(body, "holds 7 conversations, its limit (--max-conversations)") {
+		t.Errorf("PUT beyond the limit = %d %s, want 409", status, body)
 	}
 }

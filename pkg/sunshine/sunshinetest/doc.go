@@ -101,8 +101,12 @@
 // and move conversations as an agent or bot would, outside the API. SetKeys
 // rotates credentials. Integrations lists the switchboard integrations with
 // their generated ids. InjectFault adds latency, N failures with a status
-// and the vendor's error body, 429 with Retry-After, or dropped connections,
-// per operation or for all (""); ClearFaults removes them. WithRequestHook
+// and the vendor's error body, 429 with Retry-After, dropped connections,
+// lost answers (the request is applied, then the connection closed
+// without the answer), or no-effect actions (`200 {}`, nothing changed),
+// per operation or for all (""), optionally after the first N matching
+// requests (Fault.After); Faults lists them and ClearFaults removes them.
+// WithRequestHook
 // and WithLogger observe each request; AdminHandler serves the same hooks
 // over HTTP under /_sim/ for scripts.
 package sunshinetest

@@ -134,6 +134,10 @@ func (s *Simulator) serveOperation(w http.ResponseWriter, r *http.Request, rt ro
 	s.mu.Lock()
 	status, resp := s.handle(r, rt, body, bodyErr)
 	s.mu.Unlock()
+	if fault != nil && fault.kind() == kindLostAnswer {
+		dropConnection(w) // handled and applied, but the answer is lost
+		return
+	}
 	writeJSON(w, status, resp)
 }
 

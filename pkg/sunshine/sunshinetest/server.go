@@ -76,6 +76,8 @@ type Simulator struct {
 	log   *slog.Logger
 	hook  func(RequestInfo)
 	now   func() time.Time
+	// maxConvs bounds the conversations the admin routes create.
+	maxConvs int
 
 	mu     sync.Mutex
 	w      *world
@@ -90,7 +92,7 @@ func New(seed Seed, opts ...Option) (*Simulator, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Simulator{seed: norm, now: time.Now}
+	s := &Simulator{seed: norm, now: time.Now, maxConvs: DefaultMaxConversations}
 	for _, o := range opts {
 		o(s)
 	}
