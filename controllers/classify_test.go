@@ -169,7 +169,7 @@ func TestTransientMessagesNameTheKindOfFailureAndNeverAnAddress(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var messages []string
+			messages := make([]string, 0, 2)
 			for range 2 {
 				api, err := sunshine.New(sunshine.Config{Endpoint: tt.endpoints(), AppID: "app-1", Timeout: 200 * time.Millisecond,
 					Credentials: sunshine.Credentials{Type: sunshine.AuthBasic, KeyID: "app_key", Secret: "s3cr3t"}})
