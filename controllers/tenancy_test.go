@@ -83,13 +83,13 @@ func hangingServer() *httptest.Server {
 // switchboardOn creates a Switchboard named name in ns on endpoint, with the Secret
 // secretName (created by the caller), deleted when the spec ends.
 func switchboardOn(ns, name, endpoint string, limit sbv1.RateLimit) *sbv1.Switchboard {
-	return switchboardWithSecret(ns, name, endpoint, secretName, limit)
+	return switchboardWithSecret(ns, name, endpoint, secretName, limit, nil)
 }
 
-// switchboardWithSecret is switchboardOn with the Secret named secret.
-func switchboardWithSecret(ns, name, endpoint, secret string, limit sbv1.RateLimit) *sbv1.Switchboard {
+// switchboardWithSecret is switchboardOn with the Secret named secret and labels.
+func switchboardWithSecret(ns, name, endpoint, secret string, limit sbv1.RateLimit, labels map[string]string) *sbv1.Switchboard {
 	sb := &sbv1.Switchboard{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels},
 		Spec: sbv1.SwitchboardSpec{
 			Endpoint:  endpoint,
 			AppID:     testAppID,
@@ -143,7 +143,7 @@ var _ = Describe("Endpoint allow-list", func() {
 			ObjectMeta: metav1.ObjectMeta{Name: "no-secret-key", Namespace: ns},
 			StringData: map[string]string{SecretKeyID: testKeyID},
 		})).To(Succeed())
-		incomplete := switchboardWithSecret(ns, "incomplete", sim.URL, "no-secret-key", sbv1.RateLimit{})
+		incomplete := switchboardWithSecret(ns, "incomplete", sim.URL, "no-secret-key", sbv1.RateLimit{}, nil)
 		stalled := switchboardCondition(incomplete, sbv1.ConditionStalled, sbv1.ReasonSecretInvalid)
 		Expect(meta.FindStatusCondition(stalled.Status.Conditions, sbv1.ConditionStalled).Message).To(ContainSubstring(`no key "secret"`))
 	})
@@ -152,20 +152,29 @@ var _ = Describe("Endpoint allow-list", func() {
 var _ = Describe("No starvation", Label("tenancy"), func() {
 	It("lets a healthy Switchboard become Ready and its ConversationControl be applied next to hanging and rate-limited tenants", func() {
 		sim.Reset()
+		// A manager of its own with the default API timeout: one worker would need 20 x 10s
+		// per round of the hanging Switchboards, longer than the waits below.
+		const partition = "tenancy"
+		labels := map[string]string{testManagerLabel: partition}
+		opts := suiteOptions
+		opts.APITimeout, opts.ReconcileTimeout = DefaultOptions().APITimeout, 15*time.Second
+		opts.MaxConcurrentSwitchboardReconciles = DefaultOptions().MaxConcurrentSwitchboardReconciles
+		m := startManager(suiteCtx, cfg, partition, partition, opts, prometheus.NewRegistry(), nil)
+		DeferCleanup(m.stop)
 
 		By("twenty Switchboards on an endpoint that accepts and never answers")
 		hanging := hangingServer()
 		hangingNS := newNamespace()
 		createSecret(hangingNS, "not-used")
 		for i := range 20 {
-			switchboardOn(hangingNS, fmt.Sprintf("hanging-%02d", i), hanging.URL, sbv1.RateLimit{})
+			switchboardWithSecret(hangingNS, fmt.Sprintf("hanging-%02d", i), hanging.URL, secretName, sbv1.RateLimit{}, labels)
 		}
 
 		By("a Switchboard limited to one request a second with fifty ConversationControls")
 		limitedNS := newNamespace()
 		createSecret(limitedNS, testSecret)
-		switchboardOn(limitedNS, switchboardNm, sim.URL, sbv1.RateLimit{RequestsPerSecond: 1, Burst: 1})
-		limited := env{ns: limitedNS}
+		switchboardWithSecret(limitedNS, switchboardNm, sim.URL, secretName, sbv1.RateLimit{RequestsPerSecond: 1, Burst: 1}, labels)
+		limited := env{ns: limitedNS, partition: partition}
 		for i := range 50 {
 			Expect(createAndCleanUp(limited.control(fmt.Sprintf("limited-%02d", i), newConversation("bot", ""),
 				sbv1.StateActive, "agent-workspace"))).To(Succeed())
@@ -174,14 +183,14 @@ var _ = Describe("No starvation", Label("tenancy"), func() {
 		By("a healthy tenant")
 		healthyNS := newNamespace()
 		createSecret(healthyNS, testSecret)
-		healthySB := switchboardOn(healthyNS, switchboardNm, sim.URL, sbv1.RateLimit{RequestsPerSecond: 100, Burst: 100})
+		healthySB := switchboardWithSecret(healthyNS, switchboardNm, sim.URL, secretName, sbv1.RateLimit{RequestsPerSecond: 100, Burst: 100}, labels)
 		Eventually(func(g Gomega) {
 			current := &sbv1.Switchboard{}
 			g.Expect(k8sClient.Get(suiteCtx, client.ObjectKeyFromObject(healthySB), current)).To(Succeed())
 			g.Expect(meta.IsStatusConditionTrue(current.Status.Conditions, sbv1.ConditionReady)).To(BeTrue(), "conditions: %v", current.Status.Conditions)
 		}).WithTimeout(2 * time.Minute).WithPolling(200 * time.Millisecond).Should(Succeed())
 		conv := newConversation("bot", "")
-		cc := env{ns: healthyNS}.control("healthy", conv, sbv1.StateActive, "agent-workspace")
+		cc := env{ns: healthyNS, partition: partition}.control("healthy", conv, sbv1.StateActive, "agent-workspace")
 		create(cc)
 		Eventually(func(g Gomega) {
 			ready := condition(get(cc), sbv1.ConditionReady)
