@@ -66,6 +66,7 @@ verify: manifests generate fmt ## Regenerate everything and fail if the tree cha
 .PHONY: test
 test: manifests generate fmt vet envtest ## Run unit tests, the envtest suite and the conformance checks.
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test ./... -race -coverprofile $(LOCALBIN)/cover.out
+	cd test/prometheus && go test ./...
 
 .PHONY: fuzz
 fuzz: ## Run every fuzz target for FUZZTIME each.
@@ -166,6 +167,13 @@ bench: envtest ## Measure BENCH_N handoffs against envtest and the simulator, an
 SOAK_OBJECTS ?= 300
 SOAK_RESTARTS ?= 2
 SOAK_TIMEOUT ?= 30m
+
+# Sequences of `make test-model` (`make test` runs 200).
+MODEL_CHECKS ?= 5000
+
+.PHONY: test-model
+test-model: ## Run the model-based test of the ConversationControl reconciler for MODEL_CHECKS random sequences; prints its seed.
+	cd controllers && MODEL_CHECKS=$(MODEL_CHECKS) go test -count=1 -timeout 2h -run '^TestModel$$' -v .
 
 .PHONY: test-soak
 test-soak: manifests envtest ## Run the reliability soak: SOAK_OBJECTS ConversationControls under API faults and SOAK_RESTARTS manager restarts; prints its figures.

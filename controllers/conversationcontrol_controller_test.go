@@ -45,7 +45,7 @@ var _ = Describe("ConversationControl handoffs", func() {
 			got := waitReady(cc)
 			Expect(liveState(conv)).To(Equal(sunshinetest.ConversationState{Active: wantActive}))
 			Expect(calls(sunshinetest.OpPassControl)).To(Equal(1))
-			Expect(calls(sunshinetest.OpGetConversation)).To(Equal(1))
+			Expect(calls(sunshinetest.OpGetConversation)).To(Equal(2), "one read before the action, one read back after it")
 			Expect(got.Status.LastAppliedAction).NotTo(BeNil())
 			Expect(got.Status.LastAppliedAction.Action).To(Equal(sbv1.ActionPassControl))
 			Expect(got.Status.LastAppliedAction.Reached.Name).To(Equal(wantActive))
@@ -235,7 +235,8 @@ var _ = Describe("ConversationControl handoffs", func() {
 		}).Should(BeElementOf(sbv1.ReasonAPIUnavailable, sbv1.ReasonRateLimited))
 		got := waitReady(cc)
 		Expect(liveState(conv).Active).To(Equal("agent-workspace"))
-		Expect(calls(sunshinetest.OpGetConversation)).To(Equal(3+2), "three failures, then one read per pass (the 429 pass and the final one)")
+		Expect(calls(sunshinetest.OpGetConversation)).To(Equal(3+1+2),
+			"three failures, then one read for the 429 pass and two (before and back) for the final one")
 		Expect(calls(sunshinetest.OpPassControl)).To(Equal(2), "one refused with 429, one applied")
 		Expect(condition(got, sbv1.ConditionReconciling)).To(BeNil())
 	})

@@ -126,35 +126,29 @@ func (r *ConversationControlReconciler) releaseOnDelete(ctx context.Context, cc 
 	return "", nil
 }
 
-// mayHaveMoved tells whether an action of this object may have moved the conversation: an
-// applied action that reached an integration, or one still in flight.
+// mayHaveMoved tells whether an applied action of this object moved the conversation to an
+// integration. An action still in flight does not count: whether it landed is not known, and
+// the operator never releases what it cannot tell it moved.
 func mayHaveMoved(st sbv1.ConversationControlStatus) bool {
-	if f := st.InFlightAction; f != nil && f.Reached != nil {
-		return true
-	}
 	last := st.LastAppliedAction
 	return last != nil && last.Reached != nil
 }
 
-// putThereByUs tells whether the conversation is where this object's own action put it:
-// active at the integration its pass or accept made active, or pending at the integration
-// it offered control to, with nothing active. An offer that was then accepted was accepted
-// by the other integration, not by this object: it is not released. An action still in
-// flight counts when the live state shows its effect.
+// putThereByUs tells whether the conversation is exactly where this object's own action
+// put it: active at the integration its pass or accept made active with nothing pending, or
+// pending at the integration it offered control to while nothing was active, with nothing
+// active still. A conversation that
+// someone offered on since, or an offer that was then accepted (by the other integration,
+// not by this object), is not released; nor is one whose last action is still in flight.
 func putThereByUs(st sbv1.ConversationControlStatus, live sbv1.LiveState) bool {
-	for _, a := range []*sbv1.AppliedAction{st.InFlightAction, st.LastAppliedAction} {
-		if a == nil || a.Reached == nil {
-			continue
-		}
-		if a.Action == sbv1.ActionOfferControl {
-			if live.Active == nil && sameIntegration(live.Pending, a.Reached) {
-				return true
-			}
-			continue
-		}
-		if sameIntegration(live.Active, a.Reached) {
-			return true
-		}
+	a := st.LastAppliedAction
+	switch {
+	case a == nil || a.Reached == nil:
+		return false
+	case a.Action == sbv1.ActionOfferControl:
+		// Only an offer made while nothing was active left nothing active.
+		return a.Before != nil && a.Before.Active == nil && live.Active == nil && sameIntegration(live.Pending, a.Reached)
+	default:
+		return live.Pending == nil && sameIntegration(live.Active, a.Reached)
 	}
-	return false
 }

@@ -322,6 +322,9 @@ func (p *planner) requestPending() bool {
 // later drift is judged by the drift policy. It reached nothing: deletion with Release
 // releases only what this object's own action moved.
 func (p *planner) adopt(target *sbv1.IntegrationReference) {
+	if p.decl.Integration == sbv1.IntegrationNext && p.decl.State != sbv1.StateReleased {
+		p.decl.Target = target.DeepCopy() // found in effect: `next` is fixed here, as if acted on
+	}
 	p.st.LastAppliedAction = &sbv1.AppliedAction{
 		Action: actionFor(p.decl.State, target, sbv1.LiveState{}), State: p.decl.State, Integration: p.decl.Integration,
 		Generation: p.in.Generation, Time: metav1.NewTime(p.in.Now), Adopted: true,

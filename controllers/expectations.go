@@ -31,8 +31,15 @@ import (
 // server defines their order (k8s.io/apimachinery/pkg/util/resourceversion); where they
 // cannot be compared, the cache is trusted.
 type writeExpectations struct {
-	mu sync.Mutex
-	rv map[types.NamespacedName]string
+	mu      sync.Mutex
+	written map[types.NamespacedName]writtenVersion
+}
+
+// writtenVersion identifies one write: the object's UID (a re-created object is another
+// object) and the resourceVersion the write produced.
+type writtenVersion struct {
+	uid types.UID
+	rv  string
 }
 
 // record remembers obj's resourceVersion after a write.
@@ -42,21 +49,21 @@ func (w *writeExpectations) record(obj client.Object) {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.rv == nil {
-		w.rv = map[types.NamespacedName]string{}
+	if w.written == nil {
+		w.written = map[types.NamespacedName]writtenVersion{}
 	}
-	w.rv[client.ObjectKeyFromObject(obj)] = obj.GetResourceVersion()
+	w.written[client.ObjectKeyFromObject(obj)] = writtenVersion{uid: obj.GetUID(), rv: obj.GetResourceVersion()}
 }
 
 // stale tells whether obj is older than this process's last write of it.
 func (w *writeExpectations) stale(obj client.Object) bool {
 	w.mu.Lock()
-	written, ok := w.rv[client.ObjectKeyFromObject(obj)]
+	written, ok := w.written[client.ObjectKeyFromObject(obj)]
 	w.mu.Unlock()
-	if !ok {
+	if !ok || written.uid != obj.GetUID() {
 		return false
 	}
-	cmp, err := resourceversion.CompareResourceVersion(obj.GetResourceVersion(), written)
+	cmp, err := resourceversion.CompareResourceVersion(obj.GetResourceVersion(), written.rv)
 	return err == nil && cmp < 0
 }
 
@@ -64,5 +71,5 @@ func (w *writeExpectations) stale(obj client.Object) bool {
 func (w *writeExpectations) forget(key types.NamespacedName) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	delete(w.rv, key)
+	delete(w.written, key)
 }

@@ -38,8 +38,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	sbv1 "github.com/switchboard-operator/switchboard-operator/api/v1alpha1"
-	"github.com/switchboard-operator/switchboard-operator/hack/healthcheck"
 	"github.com/switchboard-operator/switchboard-operator/pkg/sunshine/sunshinetest"
+	"github.com/switchboard-operator/switchboard-operator/test/healthcheck"
 )
 
 // kubectl runs the kubectl built by `make envtest` against the suite's API server.

@@ -19,6 +19,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -158,4 +159,132 @@ func TestReconcileStallsOnAnUnknownIntegrationWithoutCallingTheAPI(t *testing.T)
 	if stalled == nil || stalled.Reason != sbv1.ReasonIntegrationNotFound {
 		t.Fatalf("Stalled = %+v, want reason IntegrationNotFound", stalled)
 	}
+}
+
+// recordedEvents is an events.EventRecorder that keeps the reasons and notes.
+type recordedEvents struct{ events []string }
+
+func (r *recordedEvents) Eventf(_ runtime.Object, _ runtime.Object, eventType, reason, _, note string, args ...any) {
+	r.events = append(r.events, eventType+" "+reason+": "+fmt.Sprintf(note, args...))
+}
+
+// deletingControl is an object being deleted with deletionPolicy Release, whose pass put
+// agent-workspace where it is.
+func deletingControl(name string, created time.Time) *sbv1.ConversationControl {
+	return &sbv1.ConversationControl{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "support", Generation: 1, UID: types.UID("uid-" + name),
+			CreationTimestamp: metav1.NewTime(created), DeletionTimestamp: &metav1.Time{Time: now}, Finalizers: []string{sbv1.FinalizerRelease}},
+		Spec: sbv1.ConversationControlSpec{SwitchboardRef: sbv1.LocalObjectReference{Name: "acme"}, ConversationID: "c1",
+			State: sbv1.StateActive, Integration: "agent-workspace", DeletionPolicy: sbv1.DeletionPolicyRelease},
+		Status: sbv1.ConversationControlStatus{LastAppliedAction: &sbv1.AppliedAction{Action: sbv1.ActionPassControl,
+			State: sbv1.StateActive, Integration: "agent-workspace", Generation: 1, Reached: agents}},
+	}
+}
+
+func unitClient(t *testing.T, objs ...client.Object) client.Client {
+	t.Helper()
+	return fake.NewClientBuilder().WithScheme(unitScheme(t)).WithStatusSubresource(&sbv1.ConversationControl{}, &sbv1.Switchboard{}).
+		WithObjects(objs...).
+		WithIndex(&sbv1.ConversationControl{}, conversationIDIndex, func(o client.Object) []string {
+			return []string{o.(*sbv1.ConversationControl).Spec.ConversationID}
+		}).Build()
+}
+
+// Issue scenario 9: deletion with Release whose Switchboard is gone ends at once, with a
+// Warning that says the release was skipped and why.
+func TestDeletionWithoutSwitchboardEndsPromptlyWithAWarning(t *testing.T) {
+	cc := deletingControl("vip", now.Add(-time.Hour))
+	c := unitClient(t, cc)
+	rec := &recordedEvents{}
+	r := &ConversationControlReconciler{Client: c, Connector: fakeConnector{&fakeAPI{t: t}}, Recorder: rec, Now: func() time.Time { return now },
+		DeletionTimeout: time.Hour}
+	res, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(cc)})
+	if err != nil || res.RequeueAfter != 0 {
+		t.Fatalf("Reconcile = %+v, %v; want done at once", res, err)
+	}
+	if err := c.Get(context.Background(), client.ObjectKeyFromObject(cc), &sbv1.ConversationControl{}); err == nil {
+		t.Fatalf("the object is still there: the finalizer was not removed")
+	}
+	if len(rec.events) != 1 || !strings.Contains(rec.events[0], "Warning ReleaseSkipped") || !strings.Contains(rec.events[0], "Switchboard acme does not exist") {
+		t.Fatalf("events = %q, want one Warning ReleaseSkipped naming the missing Switchboard", rec.events)
+	}
+}
+
+// Issue scenario 6: a Conflict loser that acted earlier makes no call on delete (the fake
+// API fails the test on any call), and says why.
+func TestDeletionOfAConflictLoserMakesNoCall(t *testing.T) {
+	winner := deletingControl("winner", now.Add(-2*time.Hour))
+	winner.DeletionTimestamp, winner.Finalizers = nil, nil
+	loser := deletingControl("loser", now.Add(-time.Hour))
+	c := unitClient(t, winner, loser, readySwitchboardObject())
+	rec := &recordedEvents{}
+	r := &ConversationControlReconciler{Client: c, Connector: fakeConnector{&fakeAPI{t: t}}, Recorder: rec, Now: func() time.Time { return now },
+		DeletionTimeout: time.Hour}
+	if _, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(loser)}); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.events) != 1 || !strings.Contains(rec.events[0], "ConversationControl winner, created earlier") {
+		t.Fatalf("events = %q, want the release skipped because of the older claim", rec.events)
+	}
+}
+
+// A pass whose cache is older than the reconciler's own last write of the object makes no
+// call and writes nothing (the fake API fails the test on any call).
+func TestReconcileWaitsForACacheBehindItsOwnWrite(t *testing.T) {
+	cc := &sbv1.ConversationControl{
+		ObjectMeta: metav1.ObjectMeta{Name: "vip", Namespace: "support", Generation: 1, UID: "uid-vip"},
+		Spec: sbv1.ConversationControlSpec{SwitchboardRef: sbv1.LocalObjectReference{Name: "acme"}, ConversationID: "c1",
+			State: sbv1.StateActive, Integration: "agent-workspace"},
+	}
+	c := unitClient(t, cc, readySwitchboardObject())
+	stale := &sbv1.ConversationControl{}
+	if err := c.Get(context.Background(), client.ObjectKeyFromObject(cc), stale); err != nil {
+		t.Fatal(err)
+	}
+	current := stale.DeepCopy()
+	current.Status.ObservedGeneration = 1
+	if err := c.Status().Update(context.Background(), current); err != nil {
+		t.Fatal(err)
+	}
+	r := &ConversationControlReconciler{Client: &staleReader{Client: c, stale: map[types.NamespacedName]*sbv1.ConversationControl{
+		client.ObjectKeyFromObject(cc): stale}}, Connector: fakeConnector{&fakeAPI{t: t}}}
+	r.written.record(current)
+	res, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(cc)})
+	if err != nil || res.RequeueAfter <= 0 {
+		t.Fatalf("Reconcile = %+v, %v; want a silent requeue", res, err)
+	}
+}
+
+// Issue scenario 7: a transient error refreshing a Switchboard keeps it Ready with its last
+// listing; Reconciling=True says why.
+func TestSwitchboardStaysReadyOnATransientRefreshError(t *testing.T) {
+	sb := readySwitchboardObject()
+	sb.Generation, sb.Status.ObservedGeneration, sb.Status.SwitchboardID = 1, 1, "sw"
+	c := unitClient(t, sb)
+	api := &fakeAPI{t: t}
+	r := &SwitchboardReconciler{Client: c, Connector: listFailing{api}, Now: func() time.Time { return now }, SecretCheckInterval: time.Minute}
+	if _, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(sb)}); err == nil {
+		t.Fatalf("want a retry with backoff")
+	}
+	got := &sbv1.Switchboard{}
+	if err := c.Get(context.Background(), client.ObjectKeyFromObject(sb), got); err != nil {
+		t.Fatal(err)
+	}
+	if !meta.IsStatusConditionTrue(got.Status.Conditions, sbv1.ConditionReady) || len(got.Status.Integrations) != 2 {
+		t.Fatalf("Ready or the listing was lost: %+v", got.Status)
+	}
+	if rc := meta.FindStatusCondition(got.Status.Conditions, sbv1.ConditionReconciling); rc == nil || rc.Reason != sbv1.ReasonAPIUnavailable {
+		t.Fatalf("Reconciling = %+v, want True APIUnavailable", rc)
+	}
+}
+
+// listFailing connects to an API whose listing fails with a 503.
+type listFailing struct{ *fakeAPI }
+
+func (l listFailing) Connect(context.Context, *sbv1.Switchboard, bool) (SunshineAPI, string, error) {
+	return l, "fp", nil
+}
+func (listFailing) Forget(types.NamespacedName) {}
+func (listFailing) ListSwitchboards(context.Context) ([]sunshine.Switchboard, error) {
+	return nil, &sunshine.APIError{Operation: "listSwitchboards", StatusCode: 503}
 }

@@ -1,6 +1,6 @@
 -- Argo CD health check for the switchboard.conversations.dev kinds Switchboard and
 -- ConversationControl (one script for both). Install it with argocd-cm.yaml beside this
--- file; hack/healthcheck runs it in tests the way Argo CD does.
+-- file; test/healthcheck runs it in tests the way Argo CD does.
 --
 -- Argo CD runs checks from argocd-cm with only Lua's base, table and package libraries
 -- (no string library), so this script uses nothing else.

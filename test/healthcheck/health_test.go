@@ -26,7 +26,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
-	"github.com/switchboard-operator/switchboard-operator/hack/healthcheck"
+	"github.com/switchboard-operator/switchboard-operator/test/healthcheck"
 )
 
 const (

@@ -23,7 +23,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	sbv1 "github.com/switchboard-operator/switchboard-operator/api/v1alpha1"
-	"github.com/switchboard-operator/switchboard-operator/hack/healthcheck"
+	"github.com/switchboard-operator/switchboard-operator/test/healthcheck"
 )
 
 // TestHealthCheckOnTypedObjects feeds the API's Go types through EvaluateObject, the
