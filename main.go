@@ -31,7 +31,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	switchboardv1alpha1 "github.com/switchboard-operator/switchboard-operator/api/v1alpha1"
 	"github.com/switchboard-operator/switchboard-operator/controllers"
@@ -49,7 +48,7 @@ func init() {
 
 func main() {
 	var (
-		metricsAddr          string
+		metricsOpts          controllers.MetricsOptions
 		probeAddr            string
 		enableLeaderElection bool
 		leaderElectionNS     string
@@ -57,7 +56,7 @@ func main() {
 		kubeAPIBurst         int
 		opts                 controllers.Options
 	)
-	flag.StringVar(&metricsAddr, "metrics-bind-address", ":8080", "The address the metrics endpoint binds to; 0 disables it.")
+	metricsOpts.BindFlags(flag.CommandLine)
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "The address the health and readiness probes bind to.")
 	flag.BoolVar(&enableLeaderElection, "leader-elect", false,
 		"Enable leader election, so that only one replica of the manager is active at a time.")
@@ -72,6 +71,12 @@ func main() {
 	flag.Parse()
 
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
+	if err := opts.Validate(); err != nil {
+		setupLog.Error(err, "Invalid flags")
+		os.Exit(2)
+	}
+	setupLog.Info("Allowed endpoint hosts", "patterns", opts.AllowedEndpointHosts.Patterns(),
+		"metricsAddress", metricsOpts.BindAddress, "metricsSecure", metricsOpts.Secure)
 
 	restConfig := ctrl.GetConfigOrDie()
 	if kubeAPIQPS > 0 {
@@ -79,7 +84,7 @@ func main() {
 	}
 	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
 		Scheme:                  scheme,
-		Metrics:                 metricsserver.Options{BindAddress: metricsAddr},
+		Metrics:                 metricsOpts.ServerOptions(),
 		HealthProbeBindAddress:  probeAddr,
 		LeaderElection:          enableLeaderElection,
 		LeaderElectionID:        "switchboard-operator.conversations.dev",

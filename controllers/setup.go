@@ -18,6 +18,8 @@ package controllers
 
 import (
 	"context"
+	"crypto/tls"
+	"errors"
 	"flag"
 	"fmt"
 	"reflect"
@@ -33,6 +35,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -47,6 +51,13 @@ const FieldOwner = "switchboard-operator"
 type Options struct {
 	// MaxConcurrentReconciles is the number of ConversationControls reconciled at once.
 	MaxConcurrentReconciles int
+	// MaxConcurrentSwitchboardReconciles is the number of Switchboards reconciled at once.
+	MaxConcurrentSwitchboardReconciles int
+	// ReconcileTimeout bounds every reconcile of either kind (controller-runtime's
+	// ReconciliationTimeout), so that no object holds a worker for long.
+	ReconcileTimeout time.Duration
+	// AllowedEndpointHosts are the hosts a Switchboard's endpoint may name.
+	AllowedEndpointHosts HostAllowList
 	// APITimeout bounds every call to the vendor's API.
 	APITimeout time.Duration
 	// DeletionTimeout bounds how long deletion with policy Release keeps trying.
@@ -62,13 +73,16 @@ type Options struct {
 // DefaultOptions are the flags' defaults.
 func DefaultOptions() Options {
 	return Options{
-		MaxConcurrentReconciles:  8,
-		APITimeout:               10 * time.Second,
-		DeletionTimeout:          2 * time.Minute,
-		SecretCheckInterval:      time.Minute,
-		SwitchboardRetryInterval: time.Minute,
-		RetryBaseDelay:           time.Second,
-		RetryMaxDelay:            5 * time.Minute,
+		MaxConcurrentReconciles:            8,
+		MaxConcurrentSwitchboardReconciles: 4,
+		ReconcileTimeout:                   time.Minute,
+		AllowedEndpointHosts:               MustHostAllowList(DefaultAllowedEndpointHosts...),
+		APITimeout:                         10 * time.Second,
+		DeletionTimeout:                    2 * time.Minute,
+		SecretCheckInterval:                time.Minute,
+		SwitchboardRetryInterval:           time.Minute,
+		RetryBaseDelay:                     time.Second,
+		RetryMaxDelay:                      5 * time.Minute,
 	}
 }
 
@@ -77,6 +91,15 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	d := DefaultOptions()
 	fs.IntVar(&o.MaxConcurrentReconciles, "max-concurrent-reconciles", d.MaxConcurrentReconciles,
 		"Number of ConversationControls reconciled at once.")
+	fs.IntVar(&o.MaxConcurrentSwitchboardReconciles, "max-concurrent-switchboard-reconciles", d.MaxConcurrentSwitchboardReconciles,
+		"Number of Switchboards reconciled at once.")
+	fs.DurationVar(&o.ReconcileTimeout, "reconcile-timeout", d.ReconcileTimeout,
+		"Longest time one reconcile of a Switchboard or ConversationControl may take; it must exceed --api-timeout.")
+	o.AllowedEndpointHosts = d.AllowedEndpointHosts
+	fs.Var(&o.AllowedEndpointHosts, "allowed-endpoint-hosts",
+		"Comma-separated hosts a Switchboard's spec.endpoint may name: exact hosts or IP addresses, and *.domain for every host under "+
+			"domain. Loopback hosts (127.0.0.1, localhost, ::1) are allowed only when listed. A Switchboard with another host is Stalled "+
+			"with reason EndpointNotAllowed and its Secret is never read.")
 	fs.DurationVar(&o.APITimeout, "api-timeout", d.APITimeout, "Timeout of every call to the Sunshine Conversations API.")
 	fs.DurationVar(&o.DeletionTimeout, "deletion-timeout", d.DeletionTimeout,
 		"How long deletion with deletionPolicy Release keeps trying to release before giving up with a Warning event.")
@@ -88,6 +111,42 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.RetryMaxDelay, "retry-max-delay", d.RetryMaxDelay, "Longest delay of the backoff after transient errors.")
 }
 
+// Validate checks the options; its errors name the flag and what it allows.
+func (o Options) Validate() error {
+	var errs []error
+	for _, n := range []struct {
+		flag  string
+		value int
+	}{
+		{"--max-concurrent-reconciles", o.MaxConcurrentReconciles},
+		{"--max-concurrent-switchboard-reconciles", o.MaxConcurrentSwitchboardReconciles},
+	} {
+		if n.value < 1 {
+			errs = append(errs, fmt.Errorf("%s is %d: it must be at least 1", n.flag, n.value))
+		}
+	}
+	for _, d := range []struct {
+		flag  string
+		value time.Duration
+	}{
+		{"--api-timeout", o.APITimeout}, {"--reconcile-timeout", o.ReconcileTimeout}, {"--deletion-timeout", o.DeletionTimeout},
+		{"--secret-check-interval", o.SecretCheckInterval}, {"--switchboard-retry-interval", o.SwitchboardRetryInterval},
+		{"--retry-base-delay", o.RetryBaseDelay}, {"--retry-max-delay", o.RetryMaxDelay},
+	} {
+		if d.value <= 0 {
+			errs = append(errs, fmt.Errorf("%s is %s: it must be positive", d.flag, d.value))
+		}
+	}
+	if o.ReconcileTimeout > 0 && o.ReconcileTimeout <= o.APITimeout {
+		errs = append(errs, fmt.Errorf("--reconcile-timeout (%s) must exceed --api-timeout (%s), so that a reconcile has time to write status",
+			o.ReconcileTimeout, o.APITimeout))
+	}
+	if o.RetryMaxDelay < o.RetryBaseDelay {
+		errs = append(errs, fmt.Errorf("--retry-max-delay (%s) must be at least --retry-base-delay (%s)", o.RetryMaxDelay, o.RetryBaseDelay))
+	}
+	return errors.Join(errs...)
+}
+
 // SetupWithManager builds both reconcilers with the real vendor client and registers
 // them. reg (the manager's metrics registry) may be nil.
 func SetupWithManager(mgr ctrl.Manager, opts Options, reg prometheus.Registerer) error {
@@ -97,7 +156,9 @@ func SetupWithManager(mgr ctrl.Manager, opts Options, reg prometheus.Registerer)
 		clientMetrics = sunshine.NewMetrics(reg)
 		deps.Metrics = NewMetrics(reg)
 	}
-	deps.Connector = &SecretConnector{Reader: mgr.GetAPIReader(), Metrics: clientMetrics, Timeout: opts.APITimeout}
+	deps.Connector = &SecretConnector{
+		Reader: mgr.GetAPIReader(), AllowedHosts: opts.AllowedEndpointHosts, Metrics: clientMetrics, Timeout: opts.APITimeout,
+	}
 	return Setup(mgr, opts, deps)
 }
 
@@ -138,7 +199,11 @@ func (r *SwitchboardReconciler) SetupWithManager(mgr ctrl.Manager, opts Options)
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&sbv1.Switchboard{}, builder.WithPredicates(specOrMetadataChanged())).
 		Named("switchboard").
-		WithOptions(controller.Options{RateLimiter: newRateLimiter(opts)}).
+		WithOptions(controller.Options{
+			MaxConcurrentReconciles: opts.MaxConcurrentSwitchboardReconciles,
+			ReconciliationTimeout:   opts.ReconcileTimeout,
+			RateLimiter:             newRateLimiter(opts),
+		}).
 		Complete(r)
 }
 
@@ -172,6 +237,7 @@ func (r *ConversationControlReconciler) SetupWithManager(mgr ctrl.Manager, opts 
 		Named("conversationcontrol").
 		WithOptions(controller.Options{
 			MaxConcurrentReconciles: opts.MaxConcurrentReconciles,
+			ReconciliationTimeout:   opts.ReconcileTimeout,
 			RateLimiter:             newRateLimiter(opts),
 		}).
 		Complete(r)
@@ -249,4 +315,60 @@ type jitterRateLimiter struct {
 
 func (l jitterRateLimiter) When(item reconcile.Request) time.Duration {
 	return withJitter(l.TypedRateLimiter.When(item))
+}
+
+// MetricsOptions configure the manager's metrics endpoint; main binds them to flags.
+type MetricsOptions struct {
+	// BindAddress is the address of the endpoint; "0" disables it.
+	BindAddress string
+	// Secure serves HTTPS and lets through only requests whose bearer token the
+	// Kubernetes API server authenticates (TokenReview) and authorizes for GET on the
+	// non-resource URL /metrics (SubjectAccessReview).
+	Secure bool
+	// CertDir holds the serving certificate (CertName) and key (KeyName), reloaded when
+	// they change; empty means a self-signed certificate made at start-up.
+	CertDir, CertName, KeyName string
+	// EnableHTTP2 lets the endpoint speak HTTP/2; off by default, because of the
+	// HTTP/2 Stream Cancellation and Rapid Reset vulnerabilities (CVE-2023-44487,
+	// CVE-2023-39325).
+	EnableHTTP2 bool
+}
+
+// DefaultMetricsOptions are the flags' defaults: HTTPS with authentication and
+// authorization on :8443.
+func DefaultMetricsOptions() MetricsOptions {
+	return MetricsOptions{BindAddress: ":8443", Secure: true, CertName: "tls.crt", KeyName: "tls.key"}
+}
+
+// BindFlags registers the options as flags on fs, with their defaults.
+func (o *MetricsOptions) BindFlags(fs *flag.FlagSet) {
+	d := DefaultMetricsOptions()
+	fs.StringVar(&o.BindAddress, "metrics-bind-address", d.BindAddress,
+		"The address the metrics endpoint binds to, such as :8443 (HTTPS) or :8080 (with --metrics-secure=false); 0 disables it.")
+	fs.BoolVar(&o.Secure, "metrics-secure", d.Secure,
+		"Serve metrics over HTTPS to authenticated and authorized clients only (TokenReview and SubjectAccessReview for GET /metrics); "+
+			"--metrics-secure=false serves plain HTTP to anyone, for local runs.")
+	fs.StringVar(&o.CertDir, "metrics-cert-path", d.CertDir,
+		"Directory holding the metrics serving certificate and key; empty means a self-signed certificate.")
+	fs.StringVar(&o.CertName, "metrics-cert-name", d.CertName, "File name of the metrics serving certificate in --metrics-cert-path.")
+	fs.StringVar(&o.KeyName, "metrics-cert-key", d.KeyName, "File name of the metrics serving key in --metrics-cert-path.")
+	fs.BoolVar(&o.EnableHTTP2, "enable-http2", d.EnableHTTP2, "Let the metrics endpoint speak HTTP/2 (off: HTTP/1.1 only).")
+}
+
+// ServerOptions are the controller-runtime metrics server options, as kubebuilder v4
+// scaffolds them: with Secure, HTTPS and controller-runtime's authentication and
+// authorization filter.
+func (o MetricsOptions) ServerOptions() metricsserver.Options {
+	opts := metricsserver.Options{BindAddress: o.BindAddress, SecureServing: o.Secure}
+	if !o.Secure {
+		return opts
+	}
+	opts.FilterProvider = filters.WithAuthenticationAndAuthorization
+	if !o.EnableHTTP2 {
+		opts.TLSOpts = append(opts.TLSOpts, func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} })
+	}
+	if o.CertDir != "" {
+		opts.CertDir, opts.CertName, opts.KeyName = o.CertDir, o.CertName, o.KeyName
+	}
+	return opts
 }

@@ -78,14 +78,19 @@ var (
 
 // suiteOptions are the reconcilers' options in the suite: short intervals so that retries
 // and rechecks happen within a spec's time.
+// The simulator listens on a loopback address, which the operator refuses unless it is
+// listed.
 var suiteOptions = Options{
-	MaxConcurrentReconciles:  4,
-	APITimeout:               2 * time.Second,
-	DeletionTimeout:          4 * time.Second,
-	SecretCheckInterval:      time.Second,
-	SwitchboardRetryInterval: time.Second,
-	RetryBaseDelay:           50 * time.Millisecond,
-	RetryMaxDelay:            time.Second,
+	MaxConcurrentReconciles:            4,
+	MaxConcurrentSwitchboardReconciles: 4,
+	ReconcileTimeout:                   10 * time.Second,
+	AllowedEndpointHosts:               MustHostAllowList("127.0.0.1", "localhost"),
+	APITimeout:                         2 * time.Second,
+	DeletionTimeout:                    4 * time.Second,
+	SecretCheckInterval:                time.Second,
+	SwitchboardRetryInterval:           time.Second,
+	RetryBaseDelay:                     50 * time.Millisecond,
+	RetryMaxDelay:                      time.Second,
 }
 
 func TestControllers(t *testing.T) {
@@ -162,9 +167,10 @@ func startManager(ctx context.Context, restCfg *rest.Config, name, partition str
 	mgr, err := ctrl.NewManager(restCfg, mgrOpts)
 	Expect(err).NotTo(HaveOccurred())
 	err = Setup(mgr, opts, Dependencies{ //nolint:contextcheck // indexes are registered before the manager starts, outside any request
-		Connector: &SecretConnector{Reader: mgr.GetAPIReader(), Metrics: sunshine.NewMetrics(reg), Timeout: opts.APITimeout},
-		Metrics:   NewMetrics(reg),
-		Client:    interceptor.NewClient(withoutWatch{mgr.GetClient()}, interceptor.Funcs{SubResourcePatch: injectedPatchFault}),
+		Connector: &SecretConnector{Reader: mgr.GetAPIReader(), AllowedHosts: opts.AllowedEndpointHosts,
+			Metrics: sunshine.NewMetrics(reg), Timeout: opts.APITimeout},
+		Metrics: NewMetrics(reg),
+		Client:  interceptor.NewClient(withoutWatch{mgr.GetClient()}, interceptor.Funcs{SubResourcePatch: injectedPatchFault}),
 	})
 	Expect(err).NotTo(HaveOccurred())
 	ctx, cancel := context.WithCancel(ctx)

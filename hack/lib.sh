@@ -218,12 +218,14 @@ free_port() {
 }
 
 # start_operator: bin/manager against the control plane, metrics off, health probes on
-# a free loopback port; returns when /readyz answers.
+# a free loopback port, and the simulator's loopback hosts allowed as endpoints (the
+# operator refuses them by default); returns when /readyz answers.
 start_operator() {
   local log=$WORKDIR/operator.log deadline=$((SECONDS + 60))
   PROBE_ADDR=127.0.0.1:$(free_port)
   start_bg OPERATOR_PID "$log" env KUBECONFIG="$KUBECONFIG" "$BIN/manager" \
-    --metrics-bind-address=0 --health-probe-bind-address="$PROBE_ADDR"
+    --metrics-bind-address=0 --health-probe-bind-address="$PROBE_ADDR" \
+    --allowed-endpoint-hosts=127.0.0.1,localhost
   until curl -fsS -o /dev/null "http://$PROBE_ADDR/readyz" 2>/dev/null; do
     alive "$OPERATOR_PID" || { tail -n 20 "$log" >&2; fail "the operator exited during start-up (log: $log)"; }
     ((SECONDS < deadline)) || { tail -n 20 "$log" >&2; fail "the operator is not ready after 60s (log: $log)"; }

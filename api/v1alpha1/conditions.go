@@ -105,9 +105,19 @@ const (
 	// ReasonNoNextIntegration: spec.integration is `next`, but no integration is active in
 	// the conversation or the active one has no `next` link; no call is made.
 	ReasonNoNextIntegration = "NoNextIntegration"
-	// ReasonSecretNotFound: the Secret named by spec.auth.secretRef does not exist or
-	// lacks the keys `keyId` and `secret`.
+	// ReasonSecretNotFound: the Secret named by spec.auth.secretRef does not exist.
 	ReasonSecretNotFound = "SecretNotFound"
+	// ReasonSecretInvalid: the Secret lacks the key `keyId` or `secret`, or its value is
+	// empty (values are trimmed of surrounding whitespace).
+	ReasonSecretInvalid = "SecretInvalid"
+	// ReasonSecretForbidden: the operator's RBAC does not let it read the Secret (403).
+	ReasonSecretForbidden = "SecretForbidden"
+	// ReasonEndpointNotAllowed: the host of spec.endpoint is not in the operator's
+	// --allowed-endpoint-hosts; the Secret is not read and no connection is opened.
+	ReasonEndpointNotAllowed = "EndpointNotAllowed"
+	// ReasonUnexpectedResponse: the vendor answered with a status the operator does not
+	// expect (a redirect, or a 4xx it does not know); retrying cannot help.
+	ReasonUnexpectedResponse = "UnexpectedResponse"
 	// ReasonSwitchboardNotFound: the app has no switchboard.
 	ReasonSwitchboardNotFound = "SwitchboardNotFound"
 	// ReasonInvalidResponse: the vendor's answer is larger than the operator keeps (more

@@ -460,10 +460,12 @@ func (b *bench) settings() Settings {
 	return s
 }
 
-// controllerOptions are controllers.DefaultOptions with -concurrency.
+// controllerOptions are controllers.DefaultOptions with -concurrency, and the
+// simulator's loopback host allowed.
 func (b *bench) controllerOptions() controllers.Options {
 	opts := controllers.DefaultOptions()
 	opts.MaxConcurrentReconciles = b.opts.Concurrency
+	opts.AllowedEndpointHosts = controllers.MustHostAllowList("127.0.0.1", "localhost")
 	return opts
 }
 
@@ -546,7 +548,8 @@ func (b *bench) newManager(base *rest.Config, counter *requestCounter, scheme *r
 		transport := http.DefaultTransport.(*http.Transport).Clone()
 		transport.MaxIdleConnsPerHost = b.opts.VendorIdleConns
 		err = controllers.Setup(mgr, opts, controllers.Dependencies{
-			Connector: &controllers.SecretConnector{Reader: mgr.GetAPIReader(), Metrics: sunshine.NewMetrics(ctrlmetrics.Registry),
+			Connector: &controllers.SecretConnector{Reader: mgr.GetAPIReader(), AllowedHosts: opts.AllowedEndpointHosts,
+				Metrics: sunshine.NewMetrics(ctrlmetrics.Registry),
 				Timeout: opts.APITimeout, HTTPClient: &http.Client{Transport: transport}},
 			Metrics: controllers.NewMetrics(ctrlmetrics.Registry),
 		})

@@ -61,7 +61,9 @@ type Config struct {
 	// Timeout bounds each HTTP exchange; zero means DefaultTimeout.
 	Timeout time.Duration
 	// RequestsPerSecond is the sustained rate of the client's token bucket; zero
-	// means DefaultRequestsPerSecond.
+	// means DefaultRequestsPerSecond. A call never queues behind other callers
+	// for a token: it waits at most one token interval (1/RequestsPerSecond, at
+	// most a second) and otherwise returns *RateLimitedError without sending.
 	RequestsPerSecond float64
 	// Burst is the size of the client's token bucket; zero means DefaultBurst.
 	Burst int
@@ -98,6 +100,7 @@ type Client struct {
 	authorize func(*http.Request)
 	http      *http.Client
 	limiter   *rate.Limiter
+	maxWait   time.Duration // longest wait for a token; see admit
 	metrics   *Metrics
 	userAgent string
 }
@@ -142,6 +145,7 @@ func New(cfg Config) (*Client, error) {
 		authorize: authorize,
 		http:      httpClient,
 		limiter:   rate.NewLimiter(rate.Limit(rps), burst),
+		maxWait:   min(time.Duration(float64(time.Second)/rps), maxLimiterWait),
 		metrics:   cfg.Metrics,
 		userAgent: userAgent,
 	}, nil
@@ -192,9 +196,9 @@ func (c *Client) url(segments ...string) string {
 }
 
 // do sends one request (with body as JSON, unless nil) and returns the body
-// of a 2xx answer. It waits for the rate limiter first and never retries. It
-// returns *APIError for a non-2xx answer and *RequestError when no complete
-// answer arrived.
+// of a 2xx answer. It asks the rate limiter first (see admit) and never
+// retries. It returns *APIError for a non-2xx answer, *RateLimitedError when
+// the limiter refused, and *RequestError when no complete answer arrived.
 func (c *Client) do(ctx context.Context, op, method string, body any, segments ...string) ([]byte, error) {
 	var payload io.Reader
 	if body != nil {
@@ -215,8 +219,8 @@ func (c *Client) do(ctx context.Context, op, method string, body any, segments .
 	}
 	c.authorize(req)
 
-	if err := c.limiter.Wait(ctx); err != nil {
-		return nil, &RequestError{Operation: op, Err: fmt.Errorf("waiting for the rate limiter: %w", err)}
+	if err := c.admit(ctx, op); err != nil {
+		return nil, err
 	}
 	start := time.Now()
 	ans, err := c.roundTrip(req)
@@ -228,6 +232,43 @@ func (c *Client) do(ctx context.Context, op, method string, body any, segments .
 		return nil, decodeAPIError(op, ans.status, ans.header, ans.body)
 	}
 	return ans.body, nil
+}
+
+// maxLimiterWait bounds how long a call waits for the client's token bucket.
+const maxLimiterWait = time.Second
+
+// admit takes a token from the client's bucket for one call, without queueing
+// behind other callers: when the token comes within one token interval
+// (1/RequestsPerSecond, at most maxLimiterWait) the call waits for it, which
+// only the next caller in line can do; otherwise the reservation is given back
+// and admit returns *RateLimitedError with the delay, so the caller can come
+// back later instead of blocking. A waiting call honours ctx.
+func (c *Client) admit(ctx context.Context, op string) error {
+	if err := ctx.Err(); err != nil {
+		return &RequestError{Operation: op, Err: fmt.Errorf("waiting for the rate limiter: %w", err)}
+	}
+	now := time.Now()
+	r := c.limiter.ReserveN(now, 1)
+	if !r.OK() {
+		return &RateLimitedError{Operation: op, Delay: maxLimiterWait}
+	}
+	delay := r.DelayFrom(now)
+	if delay == 0 {
+		return nil
+	}
+	if delay > c.maxWait {
+		r.CancelAt(now)
+		return &RateLimitedError{Operation: op, Delay: delay}
+	}
+	timer := time.NewTimer(delay)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return nil
+	case <-ctx.Done():
+		r.Cancel()
+		return &RequestError{Operation: op, Err: fmt.Errorf("waiting for the rate limiter: %w", ctx.Err())}
+	}
 }
 
 // answer is an HTTP response with its body read; status 0 means no complete

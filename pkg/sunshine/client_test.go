@@ -179,31 +179,3 @@ func TestTimeoutsAndCancellation(t *testing.T) {
 		}
 	})
 }
-
-func TestRateLimiterWaitsAndHonoursTheContext(t *testing.T) {
-	srv := newStub(t, http.StatusOK, nil, `{"switchboards":[]}`)
-	cfg := testConfig(srv.URL)
-	cfg.RequestsPerSecond = 0.5 // one token every two seconds
-	cfg.Burst = 1
-	c := newClient(t, cfg)
-	if _, err := c.ListSwitchboards(context.Background()); err != nil {
-		t.Fatalf("first call: %v", err)
-	}
-
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-	defer cancel()
-	_, err := c.ListSwitchboards(ctx)
-	var reqErr *sunshine.RequestError
-	if !errors.As(err, &reqErr) {
-		t.Fatalf("second call error = %v, want a *RequestError from the rate limiter", err)
-	}
-
-	ctx, cancel = context.WithCancel(context.Background())
-	cancel()
-	if _, err := c.ListSwitchboards(ctx); !errors.Is(err, context.Canceled) || sunshine.IsRetryable(err) {
-		t.Fatalf("call with a cancelled context: error = %v, want a non-retryable context.Canceled", err)
-	}
-	if n := len(srv.requests()); n != 1 {
-		t.Errorf("server received %d requests, want only the first", n)
-	}
-}

@@ -63,8 +63,12 @@ limitations under the License.
 // status: IsNotFound, IsConversationNotFound, IsAppNotFound,
 // IsSwitchboardNotFound, IsUnauthorized, IsForbidden, IsInvalidRequest,
 // IsInvalidTarget, IsInvalidAction, IsRateLimited, IsRetryable and
-// RetryAfter. IsRetryable holds for 408, 429 and 5xx answers, network errors
-// and timeouts, and not for a context the caller cancelled.
+// RetryAfter. IsRetryable holds for 408, 429 and 5xx answers, calls the
+// client's own rate limiter refused (*RateLimitedError), network errors and
+// timeouts, and not for a context the caller cancelled nor for any other
+// answer (3xx, other 4xx). NetworkFailureOf names the kind of a *RequestError
+// (timeout, connection refused or reset, TLS, DNS, ...) for messages that must
+// not carry addresses.
 //
 // The switchboard may report that an action could not be applied (an unknown
 // target, nothing pending to accept) either at once, as a 400 with code
@@ -74,9 +78,13 @@ limitations under the License.
 //
 // # Rate limit, timeouts and retries
 //
-// Every call first waits for a token from the client's own token bucket
-// (Config.RequestsPerSecond and Config.Burst), honouring the context; every
-// HTTP exchange is bounded by Config.Timeout. The client never retries: not
+// Every call first takes a token from the client's own token bucket
+// (Config.RequestsPerSecond and Config.Burst) without queueing behind other
+// callers: it waits, honouring the context, only when its token comes within
+// one token interval (at most a second); otherwise it returns a
+// *RateLimitedError at once, without sending, and RetryAfter gives the delay.
+// A caller serving many objects (a controller's worker) so moves on instead of
+// blocking. Every HTTP exchange is bounded by Config.Timeout. The client never retries: not
 // the POST actions, which the API gives no idempotency key for, and not the
 // reads either. The caller decides, typically by requeueing with back-off
 // when IsRetryable holds and after RetryAfter when it is set. (Below the

@@ -18,12 +18,17 @@ package sunshine
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -103,6 +108,84 @@ func (e *RequestError) Error() string { return "sunshine: " + e.Operation + ": "
 // Unwrap returns the underlying error.
 func (e *RequestError) Unwrap() error { return e.Err }
 
+// RateLimitedError is a call the client's own token bucket (Config.RequestsPerSecond
+// and Burst) did not let through because its token was further away than the client
+// waits. Nothing was sent; the same call may be made again after Delay.
+type RateLimitedError struct {
+	// Operation is the client operation, for example "passControl".
+	Operation string
+	// Delay is how long until the bucket would have let the call through.
+	Delay time.Duration
+}
+
+// Error returns, for example, `sunshine: passControl: client-side rate limit reached, next call allowed in 1.2s`.
+func (e *RateLimitedError) Error() string {
+	return fmt.Sprintf("sunshine: %s: client-side rate limit reached, next call allowed in %s",
+		e.Operation, e.Delay.Round(time.Millisecond))
+}
+
+// NetworkFailure names the kind of failure of a request that got no complete answer.
+type NetworkFailure string
+
+// The kinds of NetworkFailure, from the most specific to the most general.
+const (
+	// FailureCanceled: the caller's context was cancelled.
+	FailureCanceled NetworkFailure = "canceled"
+	// FailureDNS: the host name could not be resolved.
+	FailureDNS NetworkFailure = "DNS"
+	// FailureTimeout: no answer within the timeout (the client's or the context's).
+	FailureTimeout NetworkFailure = "timeout"
+	// FailureConnectionRefused: nothing accepted the connection.
+	FailureConnectionRefused NetworkFailure = "connection refused"
+	// FailureConnectionReset: the peer reset the connection.
+	FailureConnectionReset NetworkFailure = "connection reset"
+	// FailureTLS: the TLS handshake failed, for example on an untrusted certificate.
+	FailureTLS NetworkFailure = "TLS"
+	// FailureConnectionClosed: the connection closed before the answer was complete.
+	FailureConnectionClosed NetworkFailure = "connection closed"
+	// FailureNetwork: any other failure to exchange the request and its answer.
+	FailureNetwork NetworkFailure = "network"
+)
+
+// NetworkFailureOf names the kind of failure of a *RequestError in err's chain; false
+// when err holds none. The kind is stable where the error text is not (it carries
+// addresses and ephemeral ports), so it suits messages for people.
+func NetworkFailureOf(err error) (NetworkFailure, bool) {
+	var reqErr *RequestError
+	if !errors.As(err, &reqErr) {
+		return "", false
+	}
+	var (
+		dnsErr    *net.DNSError
+		netErr    net.Error
+		headerErr tls.RecordHeaderError
+		alertErr  tls.AlertError
+		verifyErr *tls.CertificateVerificationError
+		unknownCA x509.UnknownAuthorityError
+		hostErr   x509.HostnameError
+		invalid   x509.CertificateInvalidError
+	)
+	switch {
+	case errors.Is(err, context.Canceled):
+		return FailureCanceled, true
+	case errors.As(err, &dnsErr):
+		return FailureDNS, true
+	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout()):
+		return FailureTimeout, true
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return FailureConnectionRefused, true
+	case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE):
+		return FailureConnectionReset, true
+	case errors.As(err, &headerErr) || errors.As(err, &alertErr) || errors.As(err, &verifyErr) ||
+		errors.As(err, &unknownCA) || errors.As(err, &hostErr) || errors.As(err, &invalid):
+		return FailureTLS, true
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		return FailureConnectionClosed, true
+	default:
+		return FailureNetwork, true
+	}
+}
+
 // apiError returns the *APIError in err's chain, or nil.
 func apiError(err error) *APIError {
 	var apiErr *APIError
@@ -170,15 +253,25 @@ func IsInvalidTarget(err error) bool { return hasCode(err, CodeSwitchboardInvali
 // for example acceptControl with no pending switchboard integration.
 func IsInvalidAction(err error) bool { return hasCode(err, CodeSwitchboardInvalidAction) }
 
-// IsRateLimited reports whether err is a 429 answer.
-func IsRateLimited(err error) bool { return hasStatus(err, http.StatusTooManyRequests) }
+// IsRateLimited reports whether err is a 429 answer, or a *RateLimitedError (the
+// client's own token bucket refused the call).
+func IsRateLimited(err error) bool {
+	var limited *RateLimitedError
+	return hasStatus(err, http.StatusTooManyRequests) || errors.As(err, &limited)
+}
 
 // IsRetryable reports whether the same call may succeed later: 408, 429 and
-// 5xx answers, and requests that got no answer (network errors, timeouts).
-// A context the caller cancelled is not retryable.
+// 5xx answers, calls the client's rate limiter refused (*RateLimitedError), and
+// requests that got no answer (network errors, timeouts). A context the caller
+// cancelled is not retryable, and neither is any other answer (3xx and the
+// 4xx not named here).
 func IsRetryable(err error) bool {
 	if err == nil || errors.Is(err, context.Canceled) {
 		return false
+	}
+	var limited *RateLimitedError
+	if errors.As(err, &limited) {
+		return true
 	}
 	if e := apiError(err); e != nil {
 		return e.StatusCode == http.StatusRequestTimeout || e.StatusCode == http.StatusTooManyRequests ||
@@ -188,9 +281,14 @@ func IsRetryable(err error) bool {
 	return errors.As(err, &reqErr)
 }
 
-// RetryAfter returns how long the API asked the caller to wait, from the
-// Retry-After header of an *APIError; false when it gave no such hint.
+// RetryAfter returns how long the caller should wait before trying again: the
+// Retry-After header of an *APIError, or the Delay of a *RateLimitedError; false
+// when err gives no such hint.
 func RetryAfter(err error) (time.Duration, bool) {
+	var limited *RateLimitedError
+	if errors.As(err, &limited) {
+		return limited.Delay, true
+	}
 	if e := apiError(err); e != nil && e.RetryAfter > 0 {
 		return e.RetryAfter, true
 	}

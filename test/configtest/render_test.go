@@ -180,8 +180,8 @@ func TestRenderedInstallIsComplete(t *testing.T) {
 		"Namespace":                1,
 		"CustomResourceDefinition": 2,
 		"ServiceAccount":           1,
-		"ClusterRole":              1,
-		"ClusterRoleBinding":       1,
+		"ClusterRole":              3, // the manager's, metrics-auth-role, metrics-reader
+		"ClusterRoleBinding":       2, // the manager's, metrics-auth-rolebinding
 		"Role":                     1,
 		"RoleBinding":              1,
 		"Deployment":               1,
@@ -329,7 +329,7 @@ func hasPort(c corev1.Container, port intstr.IntOrString) bool {
 func TestRenderedClusterRoleIsLeastPrivilege(t *testing.T) {
 	r := render(t)
 	var role rbacv1.ClusterRole
-	r.one(t, "ClusterRole", &role)
+	r.named(t, "ClusterRole", "manager-role", &role)
 	if len(role.Rules) == 0 {
 		t.Fatal("the ClusterRole has no rules; run `make manifests` after adding +kubebuilder:rbac markers")
 	}
@@ -377,8 +377,110 @@ func TestRenderedClusterRoleIsLeastPrivilege(t *testing.T) {
 	}
 
 	var binding rbacv1.ClusterRoleBinding
-	r.one(t, "ClusterRoleBinding", &binding)
+	r.named(t, "ClusterRoleBinding", "manager-rolebinding", &binding)
 	checkBinding(t, r, binding.RoleRef, binding.Subjects, "ClusterRole", role.Name)
+}
+
+func TestRenderedMetricsEndpointIsAuthenticated(t *testing.T) {
+	r := render(t)
+	var deploy appsv1.Deployment
+	r.one(t, "Deployment", &deploy)
+	args := deploy.Spec.Template.Spec.Containers[0].Args
+	if !slices.Contains(args, "--metrics-bind-address=:8443") {
+		t.Errorf("the manager's args %v do not bind metrics to :8443", args)
+	}
+	for _, a := range args {
+		if strings.HasPrefix(a, "--metrics-secure=") && a != "--metrics-secure=true" {
+			t.Errorf("the manager runs with %s: metrics would be served without authentication", a)
+		}
+	}
+
+	// The filter checks tokens and permissions with the API server: exactly these two grants.
+	var auth rbacv1.ClusterRole
+	r.named(t, "ClusterRole", "metrics-auth-role", &auth)
+	want := []rbacv1.PolicyRule{
+		{APIGroups: []string{"authentication.k8s.io"}, Resources: []string{"tokenreviews"}, Verbs: []string{"create"}},
+		{APIGroups: []string{"authorization.k8s.io"}, Resources: []string{"subjectaccessreviews"}, Verbs: []string{"create"}},
+	}
+	if !slices.EqualFunc(auth.Rules, want, rulesEqual) {
+		t.Errorf("metrics-auth-role rules = %+v, want %+v", auth.Rules, want)
+	}
+	var authBinding rbacv1.ClusterRoleBinding
+	r.named(t, "ClusterRoleBinding", "metrics-auth-rolebinding", &authBinding)
+	checkBinding(t, r, authBinding.RoleRef, authBinding.Subjects, "ClusterRole", auth.Name)
+
+	var reader rbacv1.ClusterRole
+	r.named(t, "ClusterRole", "metrics-reader", &reader)
+	wantReader := []rbacv1.PolicyRule{{NonResourceURLs: []string{"/metrics"}, Verbs: []string{"get"}}}
+	if !slices.EqualFunc(reader.Rules, wantReader, rulesEqual) {
+		t.Errorf("metrics-reader rules = %+v, want %+v", reader.Rules, wantReader)
+	}
+
+	var svc corev1.Service
+	r.named(t, "Service", "metrics", &svc)
+	if len(svc.Spec.Ports) != 1 || svc.Spec.Ports[0].Port != 8443 || svc.Spec.Ports[0].Name != "https" {
+		t.Errorf("the metrics Service ports are %+v, want one named https on 8443", svc.Spec.Ports)
+	}
+}
+
+// rulesEqual compares two policy rules field by field.
+func rulesEqual(a, b rbacv1.PolicyRule) bool {
+	return slices.Equal(a.APIGroups, b.APIGroups) && slices.Equal(a.Resources, b.Resources) &&
+		slices.Equal(a.Verbs, b.Verbs) && slices.Equal(a.NonResourceURLs, b.NonResourceURLs) &&
+		slices.Equal(a.ResourceNames, b.ResourceNames)
+}
+
+func TestRenderedManagerKeepsTheDefaultEndpointAllowList(t *testing.T) {
+	r := render(t)
+	var deploy appsv1.Deployment
+	r.one(t, "Deployment", &deploy)
+	for _, a := range deploy.Spec.Template.Spec.Containers[0].Args {
+		if strings.HasPrefix(a, "--allowed-endpoint-hosts") {
+			t.Errorf("config/default passes %s; the install must keep the vendor's hosts, the built-in default", a)
+		}
+	}
+}
+
+// allowListOverlay is the overlay the README shows for --allowed-endpoint-hosts.
+const allowListOverlay = `apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+- %s
+patches:
+- target: {kind: Deployment, name: switchboard-operator-controller-manager}
+  patch: |-
+    - op: add
+      path: /spec/template/spec/containers/0/args/-
+      value: --allowed-endpoint-hosts=acme.zendesk.com,api.eu-1.smooch.io
+`
+
+func TestAllowListOverlayFromTheREADMESetsTheFlag(t *testing.T) {
+	root := repoRoot(t)
+	bin := kubectl(t, root)
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown := strings.Replace(allowListOverlay, "%s", "../../default", 1)
+	if !strings.Contains(string(readme), shown) {
+		t.Fatalf("README.md does not show the overlay this test renders:\n%s", shown)
+	}
+	dir := t.TempDir()
+	base, err := filepath.Rel(dir, filepath.Join(root, "config", "default")) // kustomize refuses absolute paths
+	if err != nil {
+		t.Fatal(err)
+	}
+	overlay := strings.Replace(allowListOverlay, "%s", base, 1)
+	if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(overlay), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bin, "kustomize", dir).CombinedOutput() //nolint:gosec // G204: the kubectl the Makefile builds, on a kustomization the test wrote
+	if err != nil {
+		t.Fatalf("kubectl kustomize of the overlay: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "- --allowed-endpoint-hosts=acme.zendesk.com,api.eu-1.smooch.io") {
+		t.Errorf("the rendered overlay does not pass the flag to the manager:\n%s", out)
+	}
 }
 
 func TestRenderedLeaderElectionRoleIsNamespaced(t *testing.T) {
