@@ -719,7 +719,8 @@ func (w *modelWorld) settle() {
 	}
 }
 
-// settledObject tells whether an object has settled: finished and Ready, Stalled or Suspended.
+// settledObject tells whether an object has settled: finished and Ready (in sync, or drifted
+// under Report), Stalled or Suspended.
 func settledObject(cc *sbv1.ConversationControl) bool {
 	if cc.Status.ObservedGeneration != cc.Generation {
 		return false
@@ -728,8 +729,11 @@ func settledObject(cc *sbv1.ConversationControl) bool {
 	switch {
 	case ready == nil:
 		return false
-	case ready.Status == metav1.ConditionTrue, ready.Reason == sbv1.ReasonSuspended:
+	case ready.Reason == sbv1.ReasonSuspended:
 		return true
+	case ready.Status == metav1.ConditionTrue:
+		// Drift under Enforce is re-applied: not settled until in sync.
+		return cc.Spec.DriftPolicy != sbv1.DriftPolicyEnforce || meta.IsStatusConditionTrue(cc.Status.Conditions, sbv1.ConditionInSync)
 	}
 	return meta.IsStatusConditionTrue(cc.Status.Conditions, sbv1.ConditionStalled)
 }
