@@ -229,3 +229,32 @@ func TestDefaultConversationBound(t *testing.T) {
 		t.Errorf("bound = %d, want the default %d", sim.maxConvs, DefaultMaxConversations)
 	}
 }
+
+// FuzzParseFaultJSON feeds arbitrary bodies to the fault parser: it must
+// never panic, every fault it accepts must be valid, and the listing of an
+// accepted fault must parse back to the same fault.
+func FuzzParseFaultJSON(f *testing.F) {
+	for _, seed := range []string{
+		`{"operation":"passControl","status":429,"times":2,"retryAfter":"2s","latency":"1s","drop":false,"lostAnswer":false,"noEffect":false,"after":0}`,
+		`{"lostAnswer":true,"after":3}`, `{"noEffect":true}`, `{"latency":"-1s"}`, `{"status":1e3}`, `{"x":1}`, `null`, `[`, ``,
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		fs, err := parseFaultJSON([]byte(body))
+		if err != nil {
+			return
+		}
+		if verr := fs.Validate(); verr != nil {
+			t.Fatalf("accepted %s, which is invalid: %v", body, verr)
+		}
+		b, err := json.Marshal(toFaultJSON(fs))
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := parseFaultJSON(b)
+		if err != nil || back != fs {
+			t.Fatalf("listing %s of %+v parses back to %+v, %v", b, fs, back, err)
+		}
+	})
+}

@@ -162,7 +162,8 @@ func (a *activeFault) matches(op Operation) bool {
 }
 
 // InjectFault adds a fault to the requests of op ("" = every operation).
-// Faults apply before authentication, in the order injected: the latencies
+// Faults apply before authentication (a LostAnswer request is then
+// handled as usual, authentication included), in the order injected: the latencies
 // of all matching faults add up, and the first matching fault with failures
 // left decides the answer. Faulted requests are counted.
 func (s *Simulator) InjectFault(op Operation, f Fault) {

@@ -237,3 +237,51 @@ func TestFaultSpecValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestRequestHookNamesTheFaultThatDecidedTheAnswer(t *testing.T) {
+	var mu sync.Mutex
+	got := map[int]RequestInfo{} // by order of the requests sent
+	n := 0
+	var next int
+	srv := newTestServer(t, WithRequestHook(func(ri RequestInfo) {
+		mu.Lock()
+		defer mu.Unlock()
+		got[next] = ri
+		n++
+	}))
+	send := func(i int, fault Fault) {
+		t.Helper()
+		mu.Lock()
+		next = i
+		mu.Unlock()
+		srv.InjectFault(OpPassControl, fault)
+		_, _ = tryCall(srv, http.MethodPost, actionPath("conv-1", OpPassControl), keyAuth(appKey), target(aw))
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			mu.Lock()
+			done := n == i+1
+			mu.Unlock()
+			if done {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("hook of request %d did not run", i)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	send(0, Fault{LostAnswer: true})
+	send(1, Fault{NoEffect: true})
+	send(2, Fault{Status: 503})
+	send(3, Fault{Latency: time.Millisecond})
+	srv.ClearFaults()
+	for i, want := range []struct {
+		status int
+		fault  *Fault
+	}{{0, &Fault{LostAnswer: true}}, {200, &Fault{NoEffect: true}}, {503, &Fault{Status: 503}}, {200, nil}} {
+		ri := got[i]
+		if ri.Status != want.status || !reflect.DeepEqual(ri.Fault, want.fault) {
+			t.Errorf("request %d: hook saw status %d fault %+v, want %d %+v", i, ri.Status, ri.Fault, want.status, want.fault)
+		}
+	}
+}

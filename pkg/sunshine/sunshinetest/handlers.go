@@ -89,7 +89,8 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	sw := &statusWriter{ResponseWriter: w}
 	rt := matchRoute(r.URL.EscapedPath())
-	defer func() { s.finish(r, rt, sw.status, start) }()
+	var fault *Fault
+	defer func() { s.finish(r, rt, sw.status, start, fault) }()
 	switch {
 	case !rt.matched:
 		writeError(sw, http.StatusNotFound, "not_found", "Not found")
@@ -97,15 +98,15 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		sw.Header().Set("Allow", rt.method)
 		writeError(sw, http.StatusMethodNotAllowed, "method_not_allowed", "Method not allowed")
 	default:
-		s.serveOperation(sw, r, rt)
+		fault = s.serveOperation(sw, r, rt)
 	}
 }
 
 // finish logs the request and calls the request hook.
-func (s *Simulator) finish(r *http.Request, rt route, status int, start time.Time) {
+func (s *Simulator) finish(r *http.Request, rt route, status int, start time.Time, fault *Fault) {
 	info := RequestInfo{
 		Operation: rt.op, AppID: rt.appID, ConversationID: rt.convID, Status: status,
-		Time: start, Method: r.Method, Path: r.URL.Path, Duration: time.Since(start),
+		Time: start, Method: r.Method, Path: r.URL.Path, Duration: time.Since(start), Fault: fault,
 	}
 	s.logRequest(info)
 	if s.hook != nil {
@@ -121,10 +122,12 @@ func (s *Simulator) logRequest(info RequestInfo) {
 		"status", info.Status, "duration", info.Duration.Round(time.Microsecond).String())
 }
 
-func (s *Simulator) serveOperation(w http.ResponseWriter, r *http.Request, rt route) {
+// serveOperation answers a request of a known route and method; it returns
+// the injected fault that decided the answer, if any.
+func (s *Simulator) serveOperation(w http.ResponseWriter, r *http.Request, rt route) *Fault {
 	latency, fault := s.takeFault(rt.op)
 	if done, _ := applyFault(w, r, rt.op, latency, fault); done {
-		return
+		return fault
 	}
 	var body []byte
 	var bodyErr *failure
@@ -136,9 +139,10 @@ func (s *Simulator) serveOperation(w http.ResponseWriter, r *http.Request, rt ro
 	s.mu.Unlock()
 	if fault != nil && fault.kind() == kindLostAnswer {
 		dropConnection(w) // handled and applied, but the answer is lost
-		return
+		return fault
 	}
 	writeJSON(w, status, resp)
+	return fault
 }
 
 // handle answers an authenticated API request; it runs with s.mu held.

@@ -65,6 +65,10 @@ type RequestInfo struct {
 	Method, Path string
 	// Duration is how long the request took to handle.
 	Duration time.Duration
+	// Fault is a copy of the injected fault that decided the answer (status,
+	// drop, lost answer or no effect, as injected); nil when none did.
+	// Latency-only faults are not reported here.
+	Fault *Fault
 }
 
 // Simulator is an in-memory Sunshine Conversations switchboard API. It is an
