@@ -251,6 +251,26 @@ func (a *faultAPI) statuses(op sunshinetest.Operation) map[int]int {
 	return out
 }
 
+// unanswered is how many requests the simulator has taken and not yet handled: those it
+// counted less those its request hook reported.
+func (a *faultAPI) unanswered() int {
+	n := 0
+	for _, c := range a.sim.Counts() {
+		n += c
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for op, byStatus := range a.answers {
+		if op == "" {
+			continue
+		}
+		for _, c := range byStatus {
+			n -= c
+		}
+	}
+	return n
+}
+
 // lateRequests is how many requests the simulator took longer than the client's timeout
 // to handle.
 func (a *faultAPI) lateRequests() int {

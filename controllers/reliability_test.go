@@ -274,13 +274,17 @@ var _ = Describe("Reliability", Label("reliability"), func() {
 
 			// Drive the run: accept the offers that were made, stop the manager when a third
 			// and when two thirds of the objects are finished, create the last third while it
-			// is down, and start it again after a second.
+			// is down, and start it again after a second, once the simulator has handled
+			// every request the stopped manager left behind: a late lost answer is applied
+			// only when the client's timeout has passed since it arrived, and a new manager
+			// that read the conversation before then would rightly send the action again.
 			const downtime = time.Second
 			var (
 				accepted         = map[string]bool{}
 				unfinishedAtStop []int
 				down             bool
 				downSince        time.Time
+				longestDown      time.Duration
 				created          = firstWave
 			)
 			deadline := time.Now().Add(2*time.Minute + time.Duration(n)*200*time.Millisecond)
@@ -307,7 +311,8 @@ var _ = Describe("Reliability", Label("reliability"), func() {
 				}
 				Expect(time.Now()).To(BeTemporally("<", deadline), "%d of %d objects finished; restarts %d", finished, n, len(managers)-1)
 				switch {
-				case down && time.Since(downSince) >= downtime:
+				case down && time.Since(downSince) >= downtime && api.unanswered() == 0:
+					longestDown = max(longestDown, time.Since(downSince))
 					By(fmt.Sprintf("starting the manager again (restart %d)", len(managers)))
 					managers = append(managers, runManager(fmt.Sprintf("soak-%d", len(managers)), partition, opts, nil))
 					down = false
@@ -367,7 +372,7 @@ var _ = Describe("Reliability", Label("reliability"), func() {
 			taken := api.faultsTaken()
 			api.sim.ClearFaults()
 
-			figures := soakFigures(api, taken, n, kinds, handoffs, unfinishedAtStop, downtime, converged, quietFor, quietCalls, reconciling)
+			figures := soakFigures(api, taken, n, kinds, handoffs, unfinishedAtStop, downtime, longestDown, converged, quietFor, quietCalls, reconciling)
 			AddReportEntry("soak figures", figures)
 			GinkgoWriter.Print(figures)
 
@@ -542,7 +547,7 @@ func leaseHolder(ns, name string) string {
 
 // soakFigures are the soak's figures, one line each; taken are the faults requests took.
 func soakFigures(api *faultAPI, taken faultCounts, n int, kinds map[soakKind]int, handoffs map[sunshinetest.Operation]int,
-	unfinishedAtStop []int, downtime, converged, quietFor time.Duration, quietCalls, reconciling int) string {
+	unfinishedAtStop []int, downtime, longestDown, converged, quietFor time.Duration, quietCalls, reconciling int) string {
 	var b strings.Builder
 	total := func(m map[sunshinetest.Operation]int) int {
 		t := 0
@@ -601,8 +606,8 @@ func soakFigures(api *faultAPI, taken faultCounts, n int, kinds map[soakKind]int
 	}
 	fmt.Fprintf(&b, "soak: action calls %d <= %d handoffs + %d failed action calls (%s)\n",
 		actions, total(handoffs), failures, strings.Join(perOp, ", "))
-	fmt.Fprintf(&b, "soak: manager restarts %d (down %s each; objects unfinished at the stops: %v); requests the simulator took the client's timeout or longer to handle: %d\n",
-		len(unfinishedAtStop), downtime, unfinishedAtStop, api.lateRequests())
+	fmt.Fprintf(&b, "soak: manager restarts %d (down %s or until the simulator handled what the stopped manager sent, at most %s; objects unfinished at the stops: %v); requests the simulator took the client's timeout or longer to handle: %d\n",
+		len(unfinishedAtStop), downtime, longestDown.Round(10*time.Millisecond), unfinishedAtStop, api.lateRequests())
 	fmt.Fprintf(&b, "soak: all %d objects finished after %s; then %s quiet: %d calls, %d objects Reconciling\n",
 		n, converged.Round(100*time.Millisecond), quietFor, quietCalls, reconciling)
 	return b.String()
