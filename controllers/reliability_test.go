@@ -17,18 +17,12 @@ limitations under the License.
 package controllers
 
 import (
-	"bytes"
-	"context"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -90,260 +84,6 @@ func runManager(name, partition string, opts Options, edit func(*ctrl.Options)) 
 	m := startManager(suiteCtx, cfg, name, partition, opts, prometheus.NewRegistry(), edit)
 	DeferCleanup(m.stop)
 	return m
-}
-
-// faultKind is a failure the soak's API injects into one request.
-type faultKind string
-
-const (
-	faultDelayed     faultKind = "delayed"      // answered after soakLatency
-	faultServerError faultKind = "5xx"          // answered 500, 502, 503 or 504
-	faultRateLimited faultKind = "429"          // answered 429 with Retry-After
-	faultDropped     faultKind = "dropped"      // connection closed without an answer
-	faultLostAnswer  faultKind = "lost answers" // applied only after the client gave up
-)
-
-// failing are the kinds the client sees as an error.
-var failing = []faultKind{faultServerError, faultRateLimited, faultDropped, faultLostAnswer}
-
-const (
-	// soakLatency is the delay of a delayed request.
-	soakLatency = 150 * time.Millisecond
-	// soakRetryAfter is the Retry-After of a 429.
-	soakRetryAfter = time.Second
-)
-
-// soakFault is the fixed schedule of faults for the n-th request (from 1) of an operation
-// on conversations: of every 12 requests, 3 are delayed, 1 answers 5xx, 1 answers 429 and
-// 1 is dropped; of every 40 action requests, 1 outlasts the client's timeout and is
-// applied afterwards, so its answer is lost. The schedules never overlap.
-func soakFault(op sunshinetest.Operation, n int) faultKind {
-	switch {
-	case n%4 == 1:
-		return faultDelayed
-	case n%12 == 3:
-		return faultServerError
-	case n%12 == 7:
-		return faultRateLimited
-	case n%12 == 11:
-		return faultDropped
-	case op != sunshinetest.OpGetConversation && n%40 == 20:
-		return faultLostAnswer
-	}
-	return ""
-}
-
-// serverErrors are the 5xx statuses injected, in turn.
-var serverErrors = []int{http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout}
-
-// conversationOps are the operations on conversations, where the faults go.
-var conversationOps = []sunshinetest.Operation{sunshinetest.OpGetConversation, sunshinetest.OpPassControl,
-	sunshinetest.OpOfferControl, sunshinetest.OpAcceptControl, sunshinetest.OpReleaseControl}
-
-// actionOps are the four switchboard actions.
-var actionOps = conversationOps[1:]
-
-// faultyAPI is a simulator of the soak's own behind a handler that injects faults on a
-// fixed schedule, through the simulator's fault API where it has one. The simulator's
-// request hook counts every answer by operation and status, so the failures are counted,
-// not estimated.
-type faultyAPI struct {
-	sim *sunshinetest.Simulator
-	srv *httptest.Server
-	// clientTimeout is the operator's API timeout; a lost answer waits past it.
-	clientTimeout time.Duration
-	// schedule picks the fault of the n-th request (from 1) of an operation on
-	// conversations, "" for none.
-	schedule func(op sunshinetest.Operation, n int) faultKind
-	enabled  atomic.Bool
-
-	mu        sync.Mutex
-	seen      map[sunshinetest.Operation]int               // requests by operation, for the schedule
-	injected  map[sunshinetest.Operation]map[faultKind]int // faults injected
-	answers   map[sunshinetest.Operation]map[int]int       // answers by status (0: dropped)
-	abandoned int                                          // requests whose client went away before the answer
-	gaveUp    int                                          // lost answers whose client did give up
-}
-
-func newFaultyAPI(clientTimeout time.Duration, schedule func(sunshinetest.Operation, int) faultKind) *faultyAPI {
-	f := &faultyAPI{
-		clientTimeout: clientTimeout,
-		schedule:      schedule,
-		seen:          map[sunshinetest.Operation]int{},
-		injected:      map[sunshinetest.Operation]map[faultKind]int{},
-		answers:       map[sunshinetest.Operation]map[int]int{},
-	}
-	var err error
-	f.sim, err = sunshinetest.New(testSeed(), sunshinetest.WithRequestHook(f.answered))
-	Expect(err).NotTo(HaveOccurred())
-	f.srv = httptest.NewServer(f)
-	DeferCleanup(f.srv.Close)
-	return f
-}
-
-// answered is the simulator's request hook.
-func (f *faultyAPI) answered(info sunshinetest.RequestInfo) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.answers[info.Operation] == nil {
-		f.answers[info.Operation] = map[int]int{}
-	}
-	f.answers[info.Operation][info.Status]++
-}
-
-// ServeHTTP injects the scheduled fault, if any, and lets the simulator answer.
-func (f *faultyAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	// Read the body first: the server notices a client that went away only once it has.
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		return
-	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-
-	op := conversationOperation(r)
-	var kind faultKind
-	if op != "" && f.enabled.Load() {
-		f.mu.Lock()
-		f.seen[op]++
-		kind = f.schedule(op, f.seen[op])
-		if kind != "" {
-			if f.injected[op] == nil {
-				f.injected[op] = map[faultKind]int{}
-			}
-			f.injected[op][kind]++
-		}
-		status := serverErrors[f.injected[op][faultServerError]%len(serverErrors)]
-		f.mu.Unlock()
-
-		switch kind {
-		case faultDelayed:
-			sleepUnlessGone(r.Context(), soakLatency)
-		case faultServerError:
-			// Another request of the operation may take this fault first; every request
-			// injects before it is answered, so each injected fault is taken by one request.
-			f.sim.InjectFault(op, sunshinetest.Fault{Status: status, Latency: 50 * time.Millisecond})
-		case faultRateLimited:
-			f.sim.InjectFault(op, sunshinetest.Fault{Status: http.StatusTooManyRequests, RetryAfter: soakRetryAfter})
-		case faultDropped:
-			f.sim.InjectFault(op, sunshinetest.Fault{Drop: true})
-		case faultLostAnswer:
-			sleepUnlessGone(r.Context(), 3*f.clientTimeout)
-			if r.Context().Err() != nil {
-				f.mu.Lock()
-				f.gaveUp++
-				f.mu.Unlock()
-			}
-		}
-	}
-	f.sim.ServeHTTP(w, r)
-	if r.Context().Err() != nil {
-		f.mu.Lock()
-		f.abandoned++
-		f.mu.Unlock()
-	}
-}
-
-// sleepUnlessGone waits for d, or until the client goes away.
-func sleepUnlessGone(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
-	}
-}
-
-// conversationOperation is the operation of a request on a conversation, "" for others.
-func conversationOperation(r *http.Request) sunshinetest.Operation {
-	seg := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
-	if len(seg) < 5 || seg[0] != "v2" || seg[1] != "apps" || seg[3] != "conversations" {
-		return ""
-	}
-	switch {
-	case len(seg) == 5 && r.Method == http.MethodGet:
-		return sunshinetest.OpGetConversation
-	case len(seg) == 6 && r.Method == http.MethodPost:
-		for _, op := range actionOps {
-			if string(op) == seg[5] {
-				return op
-			}
-		}
-	}
-	return ""
-}
-
-// answeredBy is how many requests of op were answered with a status for which match
-// is true.
-func (f *faultyAPI) answeredBy(op sunshinetest.Operation, match func(status int) bool) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	n := 0
-	for status, count := range f.answers[op] {
-		if match(status) {
-			n += count
-		}
-	}
-	return n
-}
-
-func anyStatus(int) bool { return true }
-
-// succeeded tells whether a status is a success. An action answered with success was
-// applied (a repeated action to the integration already active answers 200 too).
-func succeeded(status int) bool { return status >= 200 && status < 300 }
-
-// refused tells whether a status is a 4xx other than 429: an action the simulator's state
-// machine refused (an offer to the active integration, an accept with nothing pending).
-func refused(status int) bool {
-	return status >= 400 && status < 500 && status != http.StatusTooManyRequests
-}
-
-// failedAnswer tells whether a status is one of the injected failures: dropped (0), 429
-// or 5xx. The simulator answers none of them by itself.
-func failedAnswer(status int) bool {
-	return status == 0 || status == http.StatusTooManyRequests || status >= 500
-}
-
-// requests is how many requests of op the simulator answered.
-func (f *faultyAPI) requests(op sunshinetest.Operation) int { return f.answeredBy(op, anyStatus) }
-
-// injectedOf is how many faults of a kind were injected into op.
-func (f *faultyAPI) injectedOf(op sunshinetest.Operation, kind faultKind) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.injected[op][kind]
-}
-
-// failuresOn is how many requests of op failed as the client saw it: the injected
-// failures the simulator answered, and the lost answers.
-func (f *faultyAPI) failuresOn(op sunshinetest.Operation) int {
-	return f.answeredBy(op, failedAnswer) + f.injectedOf(op, faultLostAnswer)
-}
-
-// conversationRequests is the number of requests on conversations so far.
-func (f *faultyAPI) conversationRequests() int {
-	n := 0
-	for _, op := range conversationOps {
-		n += f.requests(op)
-	}
-	return n
-}
-
-// live is the simulator's state of a conversation.
-func (f *faultyAPI) live(conv string) sunshinetest.ConversationState {
-	st, ok := f.sim.Conversation(testAppID, conv)
-	Expect(ok).To(BeTrue(), "conversation %s exists", conv)
-	return st
-}
-
-// newSwitchboard creates a namespace with the Secret and a Switchboard on the API,
-// labelled for the manager of partition, and waits until the Switchboard is Ready. It
-// returns the namespace.
-func (f *faultyAPI) newSwitchboard(partition string) string {
-	ns := newNamespace()
-	createReadySwitchboard(ns, f.srv.URL, map[string]string{testManagerLabel: partition},
-		sbv1.RateLimit{RequestsPerSecond: 500, Burst: 100})
-	return ns
 }
 
 // soakKind is one kind of declaration in the soak.
@@ -487,9 +227,9 @@ var _ = Describe("Reliability", Label("reliability"), func() {
 			started := time.Now()
 			n, restarts := soakObjects(), soakRestarts()
 			opts := soakOptions()
-			api := newFaultyAPI(opts.APITimeout, soakFault)
+			api := newFaultAPI(opts.APITimeout)
 
-			By(fmt.Sprintf("starting the manager, and a Switchboard on a simulator that fails on schedule (%d objects)", n))
+			By(fmt.Sprintf("starting the manager, and a Switchboard on a simulator of its own (%d objects)", n))
 			managers := []*runningManager{runManager("soak-0", partition, opts, nil)}
 			ns := api.newSwitchboard(partition)
 			DeferCleanup(func(ctx SpecContext) {
@@ -518,8 +258,15 @@ var _ = Describe("Reliability", Label("reliability"), func() {
 				Expect(k8sClient.Create(ctx, env{ns: ns, partition: partition}.control(c.name, c.conv, c.state, c.integration))).To(Succeed())
 			}
 
-			By("creating two thirds of the objects while the API fails on schedule")
-			api.enabled.Store(true)
+			By("injecting the schedule of faults, and creating two thirds of the objects")
+			api.injectSchedule(func(op sunshinetest.Operation) int {
+				// Some 6 reads and at most 1 call of each action per object in a run; the
+				// schedule reaches well beyond, and past it requests have only the latency.
+				if op == sunshinetest.OpGetConversation {
+					return 20 * n
+				}
+				return 4 * n
+			})
 			firstWave := n * 2 / 3
 			for _, c := range cases[:firstWave] {
 				createCase(c)
@@ -527,13 +274,17 @@ var _ = Describe("Reliability", Label("reliability"), func() {
 
 			// Drive the run: accept the offers that were made, stop the manager when a third
 			// and when two thirds of the objects are finished, create the last third while it
-			// is down, and start it again after a second.
+			// is down, and start it again after a second, once the simulator has handled
+			// every request the stopped manager left behind: a late lost answer is applied
+			// only when the client's timeout has passed since it arrived, and a new manager
+			// that read the conversation before then would rightly send the action again.
 			const downtime = time.Second
 			var (
 				accepted         = map[string]bool{}
 				unfinishedAtStop []int
 				down             bool
 				downSince        time.Time
+				longestDown      time.Duration
 				created          = firstWave
 			)
 			deadline := time.Now().Add(2*time.Minute + time.Duration(n)*200*time.Millisecond)
@@ -560,7 +311,8 @@ var _ = Describe("Reliability", Label("reliability"), func() {
 				}
 				Expect(time.Now()).To(BeTemporally("<", deadline), "%d of %d objects finished; restarts %d", finished, n, len(managers)-1)
 				switch {
-				case down && time.Since(downSince) >= downtime:
+				case down && time.Since(downSince) >= downtime && api.unanswered() == 0:
+					longestDown = max(longestDown, time.Since(downSince))
 					By(fmt.Sprintf("starting the manager again (restart %d)", len(managers)))
 					managers = append(managers, runManager(fmt.Sprintf("soak-%d", len(managers)), partition, opts, nil))
 					down = false
@@ -617,9 +369,10 @@ var _ = Describe("Reliability", Label("reliability"), func() {
 				problems, unrecorded = append(problems, state...), append(unrecorded, record...)
 			}
 			managers[len(managers)-1].stop()
-			api.enabled.Store(false)
+			taken := api.faultsTaken()
+			api.sim.ClearFaults()
 
-			figures := soakFigures(api, n, kinds, handoffs, unfinishedAtStop, downtime, converged, quietFor, quietCalls, reconciling)
+			figures := soakFigures(api, taken, n, kinds, handoffs, unfinishedAtStop, downtime, longestDown, converged, quietFor, quietCalls, reconciling)
 			AddReportEntry("soak figures", figures)
 			GinkgoWriter.Print(figures)
 
@@ -627,7 +380,9 @@ var _ = Describe("Reliability", Label("reliability"), func() {
 			Expect(quietByOp).To(BeEmpty(), "no calls after convergence: nothing left in a retry loop")
 			Expect(reconciling).To(BeZero(), "no Reconciling condition after convergence")
 			for _, op := range actionOps {
-				Expect(api.answeredBy(op, succeeded)).To(Equal(handoffs[op]), "%s: each handoff applied exactly once", op)
+				applied := api.answeredBy(op, succeeded) + taken.of(op, lostAnswers...)
+				Expect(applied).To(Equal(handoffs[op]), "%s: each handoff applied exactly once (answered with success, or its answer lost); conversations with more than one:%s",
+					op, api.repeated(op))
 				Expect(api.requests(op)).To(BeNumerically("<=", handoffs[op]+api.failuresOn(op)),
 					"%s: at most one call per handoff plus one per injected failure", op)
 			}
@@ -635,53 +390,59 @@ var _ = Describe("Reliability", Label("reliability"), func() {
 				Expect(api.answeredBy(op, refused)).To(BeZero(), "%s: no request refused", op)
 			}
 			for _, op := range conversationOps {
-				// Every injected fault was taken by exactly one request, and the simulator
-				// answered nothing else with 429, 5xx or a dropped connection.
-				Expect(api.answeredBy(op, failedAnswer)).To(Equal(api.injectedOf(op, faultServerError)+
-					api.injectedOf(op, faultRateLimited)+api.injectedOf(op, faultDropped)), "%s: failures counted", op)
+				// The requests the simulator answered with 429 or 5xx or did not answer are
+				// exactly the failures it no longer lists: each taken by one request, and
+				// nothing else failed.
+				Expect(api.answeredBy(op, failedAnswer)).To(Equal(taken.of(op, failing...)), "%s: failures counted (taken: %v)", op, taken[op])
 			}
 			Expect(unrecorded).To(BeEmpty(), "every handoff recorded in status.lastAppliedAction, also when its answer was lost or a stop cut off the status write")
 		}, NodeTimeout(30*time.Minute))
 
 	DescribeTable("records a handoff whose answer was lost, and releases the conversation on delete with deletionPolicy Release",
-		func(stopWhileSent bool) {
+		func(lost sunshinetest.Fault, stopWhileSent bool) {
 			const partition = "lost-answer"
-			api := newFaultyAPI(suiteOptions.APITimeout, func(op sunshinetest.Operation, n int) faultKind {
-				if op == sunshinetest.OpPassControl && n == 1 {
-					return faultLostAnswer
-				}
-				return ""
-			})
-			api.enabled.Store(true)
+			api := newFaultAPI(suiteOptions.APITimeout)
 			mgr := runManager(partition, partition, suiteOptions, nil)
 			e := env{ns: api.newSwitchboard(partition), partition: partition}
 			const conv = "lost-answer-conv"
 			Expect(api.sim.SetConversation(testAppID, conv, sunshinetest.ConversationState{Active: "bot"})).To(Succeed())
+			api.inject(sunshinetest.OpPassControl, lost)
+			lostAnswersTaken := func() int { return api.faultsTaken().of(sunshinetest.OpPassControl, lostAnswers...) }
+			passes := func() int { return api.requests(sunshinetest.OpPassControl) }
 			cc := e.control("lost-answer", conv, sbv1.StateActive, "agent-workspace")
 			cc.Spec.DeletionPolicy = sbv1.DeletionPolicyRelease
 			create(cc)
 			if stopWhileSent {
 				By("stopping the manager while the passControl waits for its answer")
-				Eventually(func() int { return api.injectedOf(sunshinetest.OpPassControl, faultLostAnswer) }).Should(Equal(1))
+				Eventually(lostAnswersTaken).Should(Equal(1), "the passControl arrived")
 				mgr.stop()
+				Expect(passes()).To(BeZero(), "the manager stopped before the simulator handled the passControl")
+				By("the simulator applies the passControl while no manager runs; starting another")
+				Eventually(passes).WithTimeout(2 * lost.Latency).Should(Equal(1))
 				runManager(partition+"-again", partition, suiteOptions, nil)
 			}
 
 			got := waitReady(cc)
 			Expect(api.live(conv)).To(Equal(sunshinetest.ConversationState{Active: "agent-workspace"}))
-			Expect(api.injectedOf(sunshinetest.OpPassControl, faultLostAnswer)).To(Equal(1), "the answer to the passControl was lost")
-			Expect(api.requests(sunshinetest.OpPassControl)).To(Equal(1), "the passControl landed, and was not sent again")
+			Expect(api.faultsTaken()).To(Equal(faultCounts{sunshinetest.OpPassControl: {api.kindOf(lost): 1}}),
+				"the passControl took the lost answer")
+			Expect(api.sim.Faults()).To(BeEmpty(), "the fault is used up")
+			Eventually(api.statuses).WithArguments(sunshinetest.OpPassControl).Should(Equal(map[int]int{0: 1}),
+				"the passControl landed, its answer was lost, and it was not sent again")
 
 			By("deleting the object: the conversation is where the object put it")
 			deleteAndWait(cc, 20*time.Second)
 			Expect(api.live(conv)).To(Equal(sunshinetest.ConversationState{}),
 				"released on delete (status.lastAppliedAction was %+v)", got.Status.LastAppliedAction)
-			Expect(api.requests(sunshinetest.OpReleaseControl)).To(Equal(1))
+			Expect(api.statuses(sunshinetest.OpReleaseControl)).To(Equal(map[int]int{http.StatusOK: 1}))
+			Expect(api.statuses(sunshinetest.OpPassControl)).To(Equal(map[int]int{0: 1}), "no passControl since")
 			Expect(got.Status.LastAppliedAction).NotTo(BeNil())
 			Expect(got.Status.LastAppliedAction.Action).To(Equal(sbv1.ActionPassControl))
 		},
-		Entry("to the client's timeout", false),
-		Entry("to a manager stop", true),
+		Entry("to a connection closed after the vendor applied it", sunshinetest.Fault{LostAnswer: true}, false),
+		Entry("to the client's timeout (the vendor applies it as the client gives up)",
+			sunshinetest.Fault{LostAnswer: true, Latency: suiteOptions.APITimeout}, false),
+		Entry("to a manager stop", sunshinetest.Fault{LostAnswer: true, Latency: 3 * suiteOptions.APITimeout}, true),
 	)
 
 	It("lets the other manager finish the pending handoffs when the leader stops", func() {
@@ -784,9 +545,9 @@ func leaseHolder(ns, name string) string {
 	return *lease.Spec.HolderIdentity
 }
 
-// soakFigures are the soak's figures, one line each.
-func soakFigures(api *faultyAPI, n int, kinds map[soakKind]int, handoffs map[sunshinetest.Operation]int, unfinishedAtStop []int,
-	downtime, converged, quietFor time.Duration, quietCalls, reconciling int) string {
+// soakFigures are the soak's figures, one line each; taken are the faults requests took.
+func soakFigures(api *faultAPI, taken faultCounts, n int, kinds map[soakKind]int, handoffs map[sunshinetest.Operation]int,
+	unfinishedAtStop []int, downtime, longestDown, converged, quietFor time.Duration, quietCalls, reconciling int) string {
 	var b strings.Builder
 	total := func(m map[sunshinetest.Operation]int) int {
 		t := 0
@@ -802,27 +563,25 @@ func soakFigures(api *faultyAPI, n int, kinds map[soakKind]int, handoffs map[sun
 	fmt.Fprintf(&b, "soak: %d objects (%s), %d handoffs, %d concurrent reconciles\n",
 		n, strings.Join(kindList, ", "), total(handoffs), soakOptions().MaxConcurrentReconciles)
 
-	injected := map[faultKind]int{}
+	byKind := map[faultKind]int{}
 	for _, op := range conversationOps {
-		for _, k := range append([]faultKind{faultDelayed}, failing...) {
-			injected[k] += api.injectedOf(op, k)
+		for _, k := range failing {
+			byKind[k] += taken.of(op, k)
 		}
 	}
-	api.mu.Lock()
-	gaveUp, abandoned := api.gaveUp, api.abandoned
-	api.mu.Unlock()
-	fmt.Fprintf(&b, "soak: faults injected into %d requests on conversations: %d delayed %s, %d 5xx, %d 429 (Retry-After %s), %d dropped, %d lost answers (the client timed out after %s, the simulator applied them; %d gave up)\n",
-		api.conversationRequests(), injected[faultDelayed], soakLatency, injected[faultServerError], injected[faultRateLimited],
-		soakRetryAfter, injected[faultDropped], injected[faultLostAnswer], api.clientTimeout, gaveUp)
+	fmt.Fprintf(&b, "soak: faults taken by %d requests on conversations, each delayed %s: %d 5xx (%s more), %d 429 (Retry-After %s), %d dropped, %d lost answers (%d at once, %d as the client timed out after %s; the simulator applied them)\n",
+		api.conversationRequests(), soakLatency, byKind[faultServerError], soakServerErrorLatency, byKind[faultRateLimited],
+		soakRetryAfter, byKind[faultDropped], byKind[faultLostAnswer]+byKind[faultLateAnswer], byKind[faultLostAnswer],
+		byKind[faultLateAnswer], api.clientTimeout)
 
 	ops := make([]string, 0, len(sunshinetest.Operations))
 	for _, op := range sunshinetest.Operations {
-		if api.requests(op) == 0 {
+		answers := api.statuses(op)
+		if len(answers) == 0 {
 			continue
 		}
-		api.mu.Lock()
-		statuses := make([]int, 0, len(api.answers[op]))
-		for s := range api.answers[op] {
+		statuses := make([]int, 0, len(answers))
+		for s := range answers {
 			statuses = append(statuses, s)
 		}
 		sort.Ints(statuses)
@@ -830,14 +589,13 @@ func soakFigures(api *faultyAPI, n int, kinds map[soakKind]int, handoffs map[sun
 		for _, s := range statuses {
 			label := strconv.Itoa(s)
 			if s == 0 {
-				label = "dropped"
+				label = "closed"
 			}
-			parts = append(parts, fmt.Sprintf("%s %d", label, api.answers[op][s]))
+			parts = append(parts, fmt.Sprintf("%s %d", label, answers[s]))
 		}
-		api.mu.Unlock()
 		ops = append(ops, fmt.Sprintf("%s %d (%s)", op, api.requests(op), strings.Join(parts, ", ")))
 	}
-	fmt.Fprintf(&b, "soak: calls by operation: %s\n", strings.Join(ops, "; "))
+	fmt.Fprintf(&b, "soak: calls by operation and answer (closed: dropped or lost): %s\n", strings.Join(ops, "; "))
 
 	actions, failures := 0, 0
 	perOp := make([]string, 0, len(actionOps))
@@ -848,8 +606,8 @@ func soakFigures(api *faultyAPI, n int, kinds map[soakKind]int, handoffs map[sun
 	}
 	fmt.Fprintf(&b, "soak: action calls %d <= %d handoffs + %d failed action calls (%s)\n",
 		actions, total(handoffs), failures, strings.Join(perOp, ", "))
-	fmt.Fprintf(&b, "soak: manager restarts %d (down %s each; objects unfinished at the stops: %v); requests the client abandoned: %d (%d lost answers, %d cut off by the stops)\n",
-		len(unfinishedAtStop), downtime, unfinishedAtStop, abandoned, gaveUp, abandoned-gaveUp)
+	fmt.Fprintf(&b, "soak: manager restarts %d (down %s or until the simulator handled what the stopped manager sent, at most %s; objects unfinished at the stops: %v); requests the simulator took the client's timeout or longer to handle: %d\n",
+		len(unfinishedAtStop), downtime, longestDown.Round(10*time.Millisecond), unfinishedAtStop, api.lateRequests())
 	fmt.Fprintf(&b, "soak: all %d objects finished after %s; then %s quiet: %d calls, %d objects Reconciling\n",
 		n, converged.Round(100*time.Millisecond), quietFor, quietCalls, reconciling)
 	return b.String()
