@@ -189,7 +189,7 @@ var knobs = []knob{
 	{"manager.allowedEndpointHosts is joined with commas", map[string]any{"manager": map[string]any{"allowedEndpointHosts": []any{"api.smooch.io", "*.zendesk.com"}}},
 		func(t *testing.T, r *release) { r.wantArg(t, "--allowed-endpoint-hosts=api.smooch.io,*.zendesk.com") }},
 	flag("manager.maxConcurrentReconciles", 16, "--max-concurrent-reconciles=16"),
-	flag("manager.switchboardMaxConcurrentReconciles", 2, "--switchboard-max-concurrent-reconciles=2"),
+	flag("manager.maxConcurrentSwitchboardReconciles", 2, "--max-concurrent-switchboard-reconciles=2"),
 	flag("manager.reconcileTimeout", "45s", "--reconcile-timeout=45s"),
 	flag("manager.apiTimeout", "5s", "--api-timeout=5s"),
 	flag("manager.deletionTimeout", "10m", "--deletion-timeout=10m"),
@@ -215,6 +215,25 @@ var knobs = []knob{
 			}
 			if r.port("metrics") != 0 {
 				t.Error("the container still declares the metrics port")
+			}
+			if n := len(r.objs.kind("ClusterRole")); n != 1 {
+				t.Errorf("%d ClusterRoles rendered, want only the manager's", n)
+			}
+		}},
+	{"metrics.secure=false serves plain HTTP and drops the metrics RBAC", map[string]any{"metrics": map[string]any{"secure": false}},
+		func(t *testing.T, r *release) {
+			r.wantArg(t, "--metrics-secure=false")
+			for _, name := range []string{fullname + "-metrics-auth-role", fullname + "-metrics-reader"} {
+				if r.objs.find("ClusterRole", name) != nil {
+					t.Errorf("the ClusterRole %s is rendered; plain HTTP metrics need none", name)
+				}
+			}
+			if r.objs.find("ClusterRoleBinding", fullname+"-metrics-auth-rolebinding") != nil {
+				t.Error("the metrics-auth ClusterRoleBinding is rendered; plain HTTP metrics need none")
+			}
+			var svc corev1.Service
+			if !r.decodeInto(t, "Service", fullname+"-controller-manager-metrics", &svc) || svc.Spec.Ports[0].Name != "http" {
+				t.Errorf("the metrics Service's port is %v, want one named http", svc.Spec.Ports)
 			}
 		}},
 	{"metrics.port moves the endpoint and the container port", map[string]any{"metrics": map[string]any{"port": 9090}},
@@ -399,7 +418,7 @@ func TestEveryValueChangesWhatItSays(t *testing.T) {
 // change: with default values none of their flags is set.
 func TestDefaultValuesSetOnlyTheFlagsOfConfigDefault(t *testing.T) {
 	r := renderRelease(t, nil)
-	want := []string{"--leader-elect", "--metrics-bind-address=:8080", "--health-probe-bind-address=:8081"}
+	want := []string{"--leader-elect", "--metrics-bind-address=:8443", "--health-probe-bind-address=:8081"}
 	if !slices.Equal(r.manager().Args, want) {
 		t.Errorf("default args %v, want %v", r.manager().Args, want)
 	}

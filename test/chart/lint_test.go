@@ -35,8 +35,8 @@ func TestChartPassesHelmLint(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, values := range map[string]map[string]any{
-		"default values":    nil,
-		"every flag set":    allFlagValues(),
+		"default values":     nil,
+		"every flag set":     allFlagValues(),
 		"no metrics or RBAC": {"metrics": map[string]any{"enabled": false}, "rbac": map[string]any{"create": false}},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -86,6 +86,9 @@ value under .Values.manager, then extraArgs.
 {{- end }}
 {{- if .Values.metrics.enabled }}
 - --metrics-bind-address=:{{ .Values.metrics.port }}
+{{- if not .Values.metrics.secure }}
+- --metrics-secure=false
+{{- end }}
 {{- else }}
 - --metrics-bind-address=0
 {{- end }}
@@ -99,8 +102,8 @@ value under .Values.manager, then extraArgs.
 {{- if not (kindIs "invalid" $m.maxConcurrentReconciles) }}
 - --max-concurrent-reconciles={{ $m.maxConcurrentReconciles }}
 {{- end }}
-{{- if not (kindIs "invalid" $m.switchboardMaxConcurrentReconciles) }}
-- --switchboard-max-concurrent-reconciles={{ $m.switchboardMaxConcurrentReconciles }}
+{{- if not (kindIs "invalid" $m.maxConcurrentSwitchboardReconciles) }}
+- --max-concurrent-switchboard-reconciles={{ $m.maxConcurrentSwitchboardReconciles }}
 {{- end }}
 {{- with $m.reconcileTimeout }}
 - --reconcile-timeout={{ . }}
