@@ -427,7 +427,7 @@ func TestDefaultValuesSetOnlyTheFlagsOfConfigDefault(t *testing.T) {
 // TestEveryValueHasAKnob fails when a value documented in values.yaml is set by no knob.
 func TestEveryValueHasAKnob(t *testing.T) {
 	rows := valuesTable(t)
-	var set []string
+	set := make([]string, 0, len(knobs))
 	for _, k := range knobs {
 		set = append(set, paths("", k.values)...)
 	}

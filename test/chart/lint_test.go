@@ -91,7 +91,8 @@ func TestChartCopiesAreCurrent(t *testing.T) {
 	if !slices.Equal(want, got) {
 		t.Errorf("crds/ holds %v, config/crd/bases %v; run `make manifests`", got, want)
 	}
-	pairs := [][2]string{{filepath.Join(root, "config", "rbac", "role.yaml"), filepath.Join(chartDir(t), "files", "manager-role.yaml")}}
+	pairs := make([][2]string, 0, 1+len(want))
+	pairs = append(pairs, [2]string{filepath.Join(root, "config", "rbac", "role.yaml"), filepath.Join(chartDir(t), "files", "manager-role.yaml")})
 	for _, name := range want {
 		pairs = append(pairs, [2]string{filepath.Join(src, name), filepath.Join(dst, name)})
 	}
