@@ -108,7 +108,7 @@ IMAGE_CREATED ?= $(shell git log -1 --format=%cI 2>/dev/null)
 
 .PHONY: image
 image: ## Build the manager's OCI image (IMG=...) without a container engine: bin/image/oci and bin/image/switchboard-operator.tar.
-	cd hack/image && go run . --module $(CURDIR) --tag $(IMG) \
+	cd hack/image && go run . --module $(CURDIR) --tag $(IMG) --goarch $(GOARCH) \
 		--revision "$(IMAGE_REVISION)" --version "$(IMAGE_VERSION)" --created "$(IMAGE_CREATED)" \
 		--layout $(IMAGE_DIR)/oci --tarball $(IMAGE_DIR)/switchboard-operator.tar
 
