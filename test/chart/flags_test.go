@@ -42,13 +42,13 @@ func managerFlags(t *testing.T) map[string]bool {
 		t.Skip("no go command on PATH")
 	}
 	bin := filepath.Join(t.TempDir(), "manager")
-	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, ".")
+	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, ".") //nolint:gosec // G204: the go command, on this repository
 	build.Dir = repoRoot(t)
 	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building the manager: %v\n%s", err, out)
 	}
-	help := exec.Command(bin, "--help")
+	help := exec.Command(bin, "--help") //nolint:gosec // G204: the manager the test just built
 	var out bytes.Buffer
 	help.Stdout, help.Stderr = &out, &out
 	if err := help.Run(); err != nil {
