@@ -80,7 +80,7 @@ type Options struct {
 // (CGO_ENABLED=0, -trimpath, without symbol tables) into outDir and returns its path.
 func BuildManager(dir, goarch, outDir string) (string, error) {
 	out := filepath.Join(outDir, "manager")
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", out, ".")
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", out, ".") //nolint:gosec // G204: the go command; out is the caller's output directory
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch)
 	var stderr bytes.Buffer
@@ -190,7 +190,7 @@ func Write(img v1.Image, tag, dir, tarballPath string) (v1.Hash, error) {
 		return v1.Hash{}, fmt.Errorf("writing the OCI layout %s: %w", dir, err)
 	}
 	if tarballPath != "" {
-		if err := os.MkdirAll(filepath.Dir(tarballPath), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Dir(tarballPath), 0o750); err != nil {
 			return v1.Hash{}, err
 		}
 		if err := tarball.WriteToFile(tarballPath, ref, img); err != nil {

@@ -401,7 +401,7 @@ func TestExtractedManagerRunsHelp(t *testing.T) {
 func TestSameBinaryGivesTheSameImage(t *testing.T) {
 	b := build(t)
 	bin := extractManager(t, b.fromLayout)
-	var digests []v1.Hash
+	digests := make([]v1.Hash, 0, 2)
 	for range 2 {
 		img, err := Build(bin, testOptions)
 		if err != nil {
