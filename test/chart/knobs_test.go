@@ -131,7 +131,8 @@ const (
 	digest   = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 )
 
-// knobs lists every value of the chart with a render that proves what it does.
+// knobs lists every value of the chart with a render that proves what it does. Numbers
+// from a values file reach the templates as float64, as in the maxConcurrentReconciles knob.
 // TestEveryValueHasAKnob keeps it complete.
 var knobs = []knob{
 	{"image.repository and image.tag name the image", map[string]any{"image": map[string]any{"repository": "registry.example/sb", "tag": "v9"}},
@@ -188,7 +189,7 @@ var knobs = []knob{
 		}},
 	{"manager.allowedEndpointHosts is joined with commas", map[string]any{"manager": map[string]any{"allowedEndpointHosts": []any{"api.smooch.io", "*.zendesk.com"}}},
 		func(t *testing.T, r *release) { r.wantArg(t, "--allowed-endpoint-hosts=api.smooch.io,*.zendesk.com") }},
-	flag("manager.maxConcurrentReconciles", 16, "--max-concurrent-reconciles=16"),
+	flag("manager.maxConcurrentReconciles", float64(10000000), "--max-concurrent-reconciles=10000000"),
 	flag("manager.maxConcurrentSwitchboardReconciles", 2, "--max-concurrent-switchboard-reconciles=2"),
 	flag("manager.reconcileTimeout", "45s", "--reconcile-timeout=45s"),
 	flag("manager.apiTimeout", "5s", "--api-timeout=5s"),

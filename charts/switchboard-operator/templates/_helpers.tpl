@@ -100,10 +100,10 @@ value under .Values.manager, then extraArgs.
 - --allowed-endpoint-hosts={{ join "," . }}
 {{- end }}
 {{- if not (kindIs "invalid" $m.maxConcurrentReconciles) }}
-- --max-concurrent-reconciles={{ $m.maxConcurrentReconciles }}
+- --max-concurrent-reconciles={{ $m.maxConcurrentReconciles | int }}
 {{- end }}
 {{- if not (kindIs "invalid" $m.maxConcurrentSwitchboardReconciles) }}
-- --max-concurrent-switchboard-reconciles={{ $m.maxConcurrentSwitchboardReconciles }}
+- --max-concurrent-switchboard-reconciles={{ $m.maxConcurrentSwitchboardReconciles | int }}
 {{- end }}
 {{- with $m.reconcileTimeout }}
 - --reconcile-timeout={{ . }}
@@ -130,7 +130,7 @@ value under .Values.manager, then extraArgs.
 - --kube-api-qps={{ $m.kubeAPIQPS }}
 {{- end }}
 {{- if not (kindIs "invalid" $m.kubeAPIBurst) }}
-- --kube-api-burst={{ $m.kubeAPIBurst }}
+- --kube-api-burst={{ $m.kubeAPIBurst | int }}
 {{- end }}
 {{- with $m.logLevel }}
 - --zap-log-level={{ . }}
