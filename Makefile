@@ -1,7 +1,13 @@
 # switchboard-operator Makefile. `make help` lists the targets.
 
-# Image used by docker-build and deploy.
+# Image built by `make image` and used by deploy.
 IMG ?= switchboard-operator:dev
+
+# Go modules of their own beside the operator's (tests and tools with heavy dependencies):
+# fmt, vet, lint, verify and test run in each.
+NESTED_MODULES ?= test/chart test/prometheus hack/image
+# The Helm chart; `make manifests` copies the CRDs and the manager's ClusterRole into it.
+CHART_DIR ?= charts/switchboard-operator
 
 # Versions of the tools this project builds from the Go module proxy.
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
@@ -39,6 +45,8 @@ help: ## Display this help.
 .PHONY: manifests
 manifests: controller-gen ## Generate CRDs and RBAC from the kubebuilder markers.
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./..." output:crd:artifacts:config=config/crd/bases
+	rm -f $(CHART_DIR)/crds/*.yaml && cp config/crd/bases/*.yaml $(CHART_DIR)/crds/
+	cp config/rbac/role.yaml $(CHART_DIR)/files/manager-role.yaml
 
 .PHONY: generate
 generate: controller-gen ## Generate DeepCopy methods.
@@ -47,18 +55,22 @@ generate: controller-gen ## Generate DeepCopy methods.
 .PHONY: fmt
 fmt: ## Run go fmt.
 	go fmt ./...
+	@for m in $(NESTED_MODULES); do (cd $$m && go fmt ./...); done
 
 .PHONY: vet
 vet: ## Run go vet.
 	go vet ./...
+	@for m in $(NESTED_MODULES); do (cd $$m && go vet ./...); done
 
 .PHONY: lint
 lint: golangci-lint ## Run golangci-lint (configuration in .golangci.yml).
 	$(GOLANGCI_LINT) run ./...
+	@for m in $(NESTED_MODULES); do (cd $$m && $(GOLANGCI_LINT) run --config $(CURDIR)/.golangci.yml ./...); done
 
 .PHONY: verify
 verify: manifests generate fmt ## Regenerate everything and fail if the tree changed.
 	go mod tidy
+	@for m in $(NESTED_MODULES); do (cd $$m && go mod tidy); done
 	@if [ -n "$$(git status --porcelain -- . ':!bin')" ]; then \
 		echo "make verify: generated files or formatting are out of date:"; git status --porcelain -- . ':!bin'; git --no-pager diff --stat; exit 1; \
 	fi
@@ -66,7 +78,8 @@ verify: manifests generate fmt ## Regenerate everything and fail if the tree cha
 .PHONY: test
 test: manifests generate fmt vet envtest ## Run unit tests, the envtest suite and the conformance checks.
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test ./... -race -coverprofile $(LOCALBIN)/cover.out
-	cd test/prometheus && go test ./...
+	@# The image test compiles the manager with CGO_ENABLED=0, a build of its own.
+	@set -e; for m in $(NESTED_MODULES); do echo "go test ./... in $$m"; (cd $$m && go test -count=1 -timeout 30m ./...); done
 
 .PHONY: fuzz
 fuzz: ## Run every fuzz target for FUZZTIME each.
@@ -87,9 +100,27 @@ build: manifests generate fmt vet ## Build the manager binary into bin/manager.
 run: manifests generate fmt vet ## Run the manager from your host against the current kubeconfig.
 	go run ./main.go
 
-.PHONY: docker-build
-docker-build: ## Build the manager image (needs a Docker engine).
-	docker build -t $(IMG) .
+# Where `make image` writes, and what it stamps into the image's labels.
+IMAGE_DIR ?= $(LOCALBIN)/image
+IMAGE_VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+IMAGE_REVISION ?= $(shell git rev-parse HEAD 2>/dev/null)
+IMAGE_CREATED ?= $(shell git log -1 --format=%cI 2>/dev/null)
+
+.PHONY: image
+image: ## Build the manager's OCI image (IMG=...) without a container engine: bin/image/oci and bin/image/switchboard-operator.tar.
+	cd hack/image && go run . --module $(CURDIR) --tag $(IMG) --goarch $(GOARCH) \
+		--revision "$(IMAGE_REVISION)" --version "$(IMAGE_VERSION)" --created "$(IMAGE_CREATED)" \
+		--layout $(IMAGE_DIR)/oci --tarball $(IMAGE_DIR)/switchboard-operator.tar
+
+##@ Helm chart
+
+.PHONY: helm-lint
+helm-lint: ## Lint the chart with the Helm SDK and check its values schema (test/chart).
+	cd test/chart && go test -count=1 -run 'TestChartPassesHelmLint|TestSchemaRejectsInvalidValues' ./...
+
+.PHONY: helm-docs
+helm-docs: ## Regenerate the values table of the chart's README from values.yaml.
+	cd test/chart && UPDATE_CHART_README=1 go test -count=1 -run TestReadmeListsEveryValue ./...
 
 ##@ Deployment
 

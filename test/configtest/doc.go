@@ -16,6 +16,6 @@ limitations under the License.
 
 // Package configtest holds tests of what the project ships to deploy the operator: the
 // install rendered by `kubectl kustomize config/default` (a hardened Deployment,
-// least-privilege RBAC, leader election, the metrics Service, the CRDs) and the
-// Dockerfile. It has no code of its own.
+// least-privilege RBAC, leader election, the metrics Service, the CRDs). The image is
+// built and tested by hack/image, the Helm chart by test/chart. It has no code of its own.
 package configtest
