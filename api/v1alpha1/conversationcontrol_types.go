@@ -157,8 +157,7 @@ type ConversationControlSpec struct {
 // The bound of MetadataValue lets the API server estimate the cost of the metadata
 // rules; the values share 4096 bytes anyway.
 
-// MetadataValue is one value of spec.metadata: a string (an alias) of at most 4096
-// characters.
+// MetadataValue is one value of spec.metadata: a string of at most 4096 characters.
 // +kubebuilder:validation:MaxLength=4096
 type MetadataValue = string
 

@@ -32,6 +32,9 @@ func metadataOfSize(n int) map[string]any {
 	return map[string]any{"k": strings.Repeat("x", n-len(`{"k":""}`))}
 }
 
+// namedString is a string type of another package, such as the CRD's metadata values.
+type namedString string
+
 func TestValidateMetadata(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -58,6 +61,8 @@ func TestValidateMetadata(t *testing.T) {
 			wantField: `metadata["a"]`, wantReason: "the value must not contain the control character U+0000 (only tab, newline and carriage return are allowed)"},
 		{name: "a control character in a value that encodes to a string", md: map[string]any{"a": json.RawMessage(`"\u0007"`)},
 			wantField: `metadata["a"]`, wantReason: "the value must not contain the control character U+0007 (only tab, newline and carriage return are allowed)"},
+		{name: "a control character in a value of a named string type", md: map[string]any{"a": namedString("\x1b")},
+			wantField: `metadata["a"]`, wantReason: "the value must not contain the control character U+001B (only tab, newline and carriage return are allowed)"},
 		{name: "invalid UTF-8 in a value", md: map[string]any{"a": "\xff"},
 			wantField: `metadata["a"]`, wantReason: "the value must be valid UTF-8"},
 		{name: "tab, newline and carriage return are allowed", md: map[string]any{"a": "\t\n\r"}},
