@@ -116,7 +116,7 @@ func (in *ConversationControlSpec) DeepCopyInto(out *ConversationControlSpec) {
 	out.SwitchboardRef = in.SwitchboardRef
 	if in.Metadata != nil {
 		in, out := &in.Metadata, &out.Metadata
-		*out = make(map[string]MetadataValue, len(*in))
+		*out = make(map[string]string, len(*in))
 		for key, val := range *in {
 			(*out)[key] = val
 		}
