@@ -155,6 +155,9 @@ func SetupWithManager(mgr ctrl.Manager, opts Options, reg prometheus.Registerer)
 	if reg != nil {
 		clientMetrics = sunshine.NewMetrics(reg)
 		deps.Metrics = NewMetrics(reg)
+		if err := reg.Register(NewStateMetrics(mgr.GetCache())); err != nil {
+			return fmt.Errorf("registering the state metrics: %w", err)
+		}
 	}
 	deps.Connector = &SecretConnector{
 		Reader: mgr.GetAPIReader(), AllowedHosts: opts.AllowedEndpointHosts, Metrics: clientMetrics, Timeout: opts.APITimeout,
