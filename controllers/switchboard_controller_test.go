@@ -78,7 +78,8 @@ var _ = Describe("Switchboard", func() {
 			HaveField("Name", "agent-workspace"),
 			HaveField("Name", "partner"),
 		))
-		Expect(got.Status.Integrations[1].Next).To(Equal("bot"))
+		Expect(got.Status.Integrations[0].Name).To(Equal("agent-workspace"), "integrations are sorted by name")
+		Expect(got.Status.Integrations[0].Next).To(Equal("bot"))
 		Expect(kstatusOf(got)).To(Equal(status.CurrentStatus))
 		Expect(calls(sunshinetest.OpListSwitchboards)).To(Equal(1))
 
