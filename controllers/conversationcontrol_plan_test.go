@@ -205,15 +205,13 @@ func TestDecideFollowsTheDecisionTable(t *testing.T) {
 	}
 }
 
-// appliedStatus is the status after a confirmed pass to target for declaration
-// (state, integration) of generation gen.
-func appliedStatus(integration string, gen int64, target *sbv1.IntegrationReference, ago time.Duration) sbv1.ConversationControlStatus {
-	var pin *sbv1.IntegrationReference
-	if integration == sbv1.IntegrationNext {
-		pin = target
-	}
+// appliedStatus is the status after a confirmed pass to agent-workspace, declared Active
+// agent-workspace in generation 1, ago before now.
+func appliedStatus(ago time.Duration) sbv1.ConversationControlStatus {
+	const integration, gen = "agent-workspace", 1
+	target := agents
 	return sbv1.ConversationControlStatus{
-		Declaration:       declared(sbv1.StateActive, integration, gen, pin),
+		Declaration:       declared(sbv1.StateActive, integration, gen, nil),
 		LastAppliedAction: record(sbv1.ActionPassControl, sbv1.StateActive, integration, gen, target, liveOf(bot, nil), ago),
 		Conditions: []metav1.Condition{{Type: sbv1.ConditionInSync, Status: metav1.ConditionTrue, Reason: sbv1.ReasonInSync, ObservedGeneration: gen},
 			{Type: sbv1.ConditionReady, Status: metav1.ConditionTrue, Reason: sbv1.ReasonSucceeded, ObservedGeneration: gen}},
@@ -229,7 +227,7 @@ func TestDecideDriftAndReapply(t *testing.T) {
 		want expect
 	}{
 		{"drift with Report is only reported (Ready=True, InSync=False)",
-			inputOf(1, specOf(sbv1.StateActive, "agent-workspace"), appliedStatus("agent-workspace", 1, agents, time.Hour), liveOf(bot, nil)),
+			inputOf(1, specOf(sbv1.StateActive, "agent-workspace"), appliedStatus(time.Hour), liveOf(bot, nil)),
 			expect{ready: metav1.ConditionTrue, inSync: metav1.ConditionFalse, finished: true,
 				check: func(t *testing.T, p plan) {
 					if len(p.Events) != 1 || p.Events[0].Reason != sbv1.EventReasonDriftDetected {
@@ -237,10 +235,10 @@ func TestDecideDriftAndReapply(t *testing.T) {
 					}
 				}}},
 		{"drift with Enforce re-applies once the poll interval has passed",
-			enforce(inputOf(1, specOf(sbv1.StateActive, "agent-workspace"), appliedStatus("agent-workspace", 1, agents, time.Hour), liveOf(bot, nil))),
+			enforce(inputOf(1, specOf(sbv1.StateActive, "agent-workspace"), appliedStatus(time.Hour), liveOf(bot, nil))),
 			expect{action: sbv1.ActionPassControl, target: agents, ready: metav1.ConditionFalse, reconciling: sbv1.ReasonProgressing}},
 		{"drift with Enforce waits within the poll interval",
-			enforce(inputOf(1, specOf(sbv1.StateActive, "agent-workspace"), appliedStatus("agent-workspace", 1, agents, time.Minute), liveOf(bot, nil))),
+			enforce(inputOf(1, specOf(sbv1.StateActive, "agent-workspace"), appliedStatus(time.Minute), liveOf(bot, nil))),
 			expect{ready: metav1.ConditionTrue, inSync: metav1.ConditionFalse, finished: true,
 				check: func(t *testing.T, p plan) {
 					if p.Outcome.RequeueAfter != 4*time.Minute {
@@ -248,7 +246,7 @@ func TestDecideDriftAndReapply(t *testing.T) {
 					}
 				}}},
 		{"drift with a new requestedAt re-applies whatever the policy",
-			requested(inputOf(1, specOf(sbv1.StateActive, "agent-workspace"), appliedStatus("agent-workspace", 1, agents, time.Minute), liveOf(bot, nil))),
+			requested(inputOf(1, specOf(sbv1.StateActive, "agent-workspace"), appliedStatus(time.Minute), liveOf(bot, nil))),
 			expect{action: sbv1.ActionPassControl, target: agents, ready: metav1.ConditionFalse, reconciling: sbv1.ReasonProgressing,
 				check: func(t *testing.T, p plan) {
 					if p.Status.LastHandledReconcileAt != "" {
@@ -256,7 +254,7 @@ func TestDecideDriftAndReapply(t *testing.T) {
 					}
 				}}},
 		{"a new requestedAt with no drift is handled without a call",
-			requested(inputOf(1, specOf(sbv1.StateActive, "agent-workspace"), appliedStatus("agent-workspace", 1, agents, time.Minute), liveOf(agents, nil))),
+			requested(inputOf(1, specOf(sbv1.StateActive, "agent-workspace"), appliedStatus(time.Minute), liveOf(agents, nil))),
 			expect{ready: metav1.ConditionTrue, inSync: metav1.ConditionTrue, finished: true,
 				check: func(t *testing.T, p plan) {
 					if p.Status.LastHandledReconcileAt == "" {
@@ -270,7 +268,7 @@ func TestDecideDriftAndReapply(t *testing.T) {
 			}, liveOf(agents, nil)),
 			expect{ready: metav1.ConditionTrue, readyReason: sbv1.ReasonAlreadyActive, inSync: metav1.ConditionTrue, finished: true}},
 		{"a new declaration is applied even where the last one drifted",
-			inputOf(2, specOf(sbv1.StateActive, "partner"), appliedStatus("agent-workspace", 1, agents, time.Minute), liveOf(bot, nil)),
+			inputOf(2, specOf(sbv1.StateActive, "partner"), appliedStatus(time.Minute), liveOf(bot, nil)),
 			expect{action: sbv1.ActionPassControl, target: partner, ready: metav1.ConditionFalse, reconciling: sbv1.ReasonProgressing}},
 	}
 	for _, tc := range cases {
@@ -343,7 +341,7 @@ func TestDecideIssueScenarios(t *testing.T) {
 			expect{action: sbv1.ActionPassControl, target: agents, ready: metav1.ConditionFalse, reconciling: sbv1.ReasonProgressing}},
 		{"3: a requestedAt re-apply that failed transiently is not marked handled",
 			func() planInput {
-				in := inputOf(1, specOf(sbv1.StateActive, "agent-workspace"), appliedStatus("agent-workspace", 1, agents, time.Minute), liveOf(bot, nil))
+				in := inputOf(1, specOf(sbv1.StateActive, "agent-workspace"), appliedStatus(time.Minute), liveOf(bot, nil))
 				in.RequestedAt = "now"
 				in.Status.InFlightAction = record(sbv1.ActionPassControl, sbv1.StateActive, "agent-workspace", 1, agents, liveOf(bot, nil), 0)
 				in.Sent = &sentAction{Action: sbv1.ActionPassControl, Before: *liveOf(bot, nil), Err: transient(sbv1.ReasonAPIUnavailable, 0)}
