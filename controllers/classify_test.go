@@ -171,7 +171,11 @@ func TestTransientMessagesNameTheKindOfFailureAndNeverAnAddress(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			messages := make([]string, 0, 2)
 			for range 2 {
-				api, err := sunshine.New(sunshine.Config{Endpoint: tt.endpoints(), AppID: "app-1", Timeout: 200 * time.Millisecond,
+				timeout := 10 * time.Second // room for a TLS handshake on a loaded machine
+				if tt.kind == "timeout" {
+					timeout = 200 * time.Millisecond
+				}
+				api, err := sunshine.New(sunshine.Config{Endpoint: tt.endpoints(), AppID: "app-1", Timeout: timeout,
 					Credentials: sunshine.Credentials{Type: sunshine.AuthBasic, KeyID: "app_key", Secret: sunshine.NewSecret("s3cr3t")}})
 				if err != nil {
 					t.Fatal(err)

@@ -59,9 +59,9 @@ func inputOf(gen int64, spec sbv1.ConversationControlSpec, st sbv1.ConversationC
 	return planInput{Generation: gen, Spec: spec, Status: st, Now: now, Switchboard: planSwitchboard(), Live: live}
 }
 
-// record is an applied or in-flight action.
-func record(action sbv1.Action, state sbv1.ControlState, integration string, gen int64, reached *sbv1.IntegrationReference, before *sbv1.LiveState, ago time.Duration) *sbv1.AppliedAction {
-	return &sbv1.AppliedAction{Action: action, State: state, Integration: integration, Generation: gen,
+// record is an applied or in-flight action of generation 1.
+func record(action sbv1.Action, state sbv1.ControlState, integration string, reached *sbv1.IntegrationReference, before *sbv1.LiveState, ago time.Duration) *sbv1.AppliedAction {
+	return &sbv1.AppliedAction{Action: action, State: state, Integration: integration, Generation: 1,
 		Time: metav1.NewTime(now.Add(-ago)), Reached: reached.DeepCopy(), Before: before}
 }
 
@@ -212,7 +212,7 @@ func appliedStatus(ago time.Duration) sbv1.ConversationControlStatus {
 	target := agents
 	return sbv1.ConversationControlStatus{
 		Declaration:       declared(sbv1.StateActive, integration, gen, nil),
-		LastAppliedAction: record(sbv1.ActionPassControl, sbv1.StateActive, integration, gen, target, liveOf(bot, nil), ago),
+		LastAppliedAction: record(sbv1.ActionPassControl, sbv1.StateActive, integration, target, liveOf(bot, nil), ago),
 		Conditions: []metav1.Condition{{Type: sbv1.ConditionInSync, Status: metav1.ConditionTrue, Reason: sbv1.ReasonInSync, ObservedGeneration: gen},
 			{Type: sbv1.ConditionReady, Status: metav1.ConditionTrue, Reason: sbv1.ReasonSucceeded, ObservedGeneration: gen}},
 	}
@@ -264,7 +264,7 @@ func TestDecideDriftAndReapply(t *testing.T) {
 		{"an accepted offer is not drift",
 			inputOf(1, specOf(sbv1.StateOffered, "agent-workspace"), sbv1.ConversationControlStatus{
 				Declaration:       declared(sbv1.StateOffered, "agent-workspace", 1, nil),
-				LastAppliedAction: record(sbv1.ActionOfferControl, sbv1.StateOffered, "agent-workspace", 1, agents, liveOf(bot, nil), time.Hour),
+				LastAppliedAction: record(sbv1.ActionOfferControl, sbv1.StateOffered, "agent-workspace", agents, liveOf(bot, nil), time.Hour),
 			}, liveOf(agents, nil)),
 			expect{ready: metav1.ConditionTrue, readyReason: sbv1.ReasonAlreadyActive, inSync: metav1.ConditionTrue, finished: true}},
 		{"a new declaration is applied even where the last one drifted",
@@ -281,7 +281,7 @@ func TestDecideDriftAndReapply(t *testing.T) {
 func TestDecideIssueScenarios(t *testing.T) {
 	nextInFlight := sbv1.ConversationControlStatus{
 		Declaration:    declared(sbv1.StateActive, "next", 1, agents),
-		InFlightAction: record(sbv1.ActionPassControl, sbv1.StateActive, "next", 1, agents, liveOf(bot, nil), 0),
+		InFlightAction: record(sbv1.ActionPassControl, sbv1.StateActive, "next", agents, liveOf(bot, nil), 0),
 	}
 	withSpec := func(in planInput, edit func(*sbv1.ConversationControlSpec)) planInput { edit(&in.Spec); return in }
 	noSecondHop := func(t *testing.T, p plan) {
@@ -322,7 +322,7 @@ func TestDecideIssueScenarios(t *testing.T) {
 			func() planInput {
 				in := inputOf(1, specOf(sbv1.StateActive, "agent-workspace"), sbv1.ConversationControlStatus{
 					Declaration:    declared(sbv1.StateActive, "agent-workspace", 1, nil),
-					InFlightAction: record(sbv1.ActionPassControl, sbv1.StateActive, "agent-workspace", 1, agents, liveOf(bot, nil), 0),
+					InFlightAction: record(sbv1.ActionPassControl, sbv1.StateActive, "agent-workspace", agents, liveOf(bot, nil), 0),
 				}, liveOf(bot, nil))
 				in.Sent = &sentAction{Action: sbv1.ActionPassControl, Before: *liveOf(bot, nil), Err: transient(sbv1.ReasonRateLimited, 2*time.Second)}
 				return in
@@ -343,7 +343,7 @@ func TestDecideIssueScenarios(t *testing.T) {
 			func() planInput {
 				in := inputOf(1, specOf(sbv1.StateActive, "agent-workspace"), appliedStatus(time.Minute), liveOf(bot, nil))
 				in.RequestedAt = "now"
-				in.Status.InFlightAction = record(sbv1.ActionPassControl, sbv1.StateActive, "agent-workspace", 1, agents, liveOf(bot, nil), 0)
+				in.Status.InFlightAction = record(sbv1.ActionPassControl, sbv1.StateActive, "agent-workspace", agents, liveOf(bot, nil), 0)
 				in.Sent = &sentAction{Action: sbv1.ActionPassControl, Before: *liveOf(bot, nil), Err: transient(sbv1.ReasonAPIUnavailable, 0)}
 				return in
 			}(),
@@ -395,7 +395,7 @@ func TestDecideIssueScenarios(t *testing.T) {
 			func() planInput {
 				in := inputOf(1, specOf(sbv1.StateActive, "agent-workspace"), sbv1.ConversationControlStatus{
 					Declaration:    declared(sbv1.StateActive, "agent-workspace", 1, nil),
-					InFlightAction: record(sbv1.ActionPassControl, sbv1.StateActive, "agent-workspace", 1, agents, liveOf(bot, nil), 0),
+					InFlightAction: record(sbv1.ActionPassControl, sbv1.StateActive, "agent-workspace", agents, liveOf(bot, nil), 0),
 				}, liveOf(bot, nil))
 				in.Sent = &sentAction{Action: sbv1.ActionPassControl, Before: *liveOf(bot, nil)}
 				return in
@@ -409,7 +409,7 @@ func TestDecideIssueScenarios(t *testing.T) {
 			func() planInput {
 				in := inputOf(1, specOf(sbv1.StateActive, "agent-workspace"), sbv1.ConversationControlStatus{
 					Declaration:    declared(sbv1.StateActive, "agent-workspace", 1, nil),
-					InFlightAction: record(sbv1.ActionPassControl, sbv1.StateActive, "agent-workspace", 1, agents, liveOf(bot, nil), 0),
+					InFlightAction: record(sbv1.ActionPassControl, sbv1.StateActive, "agent-workspace", agents, liveOf(bot, nil), 0),
 				}, liveOf(agents, nil))
 				in.Sent = &sentAction{Action: sbv1.ActionPassControl, Before: *liveOf(bot, nil)}
 				return in
@@ -432,7 +432,7 @@ func TestDecideIssueScenarios(t *testing.T) {
 		{"8: a new generation that reverts to an earlier declaration, after a failed one, is applied",
 			inputOf(3, specOf(sbv1.StateActive, "bot"), sbv1.ConversationControlStatus{
 				Declaration:       declared(sbv1.StateActive, "partner", 2, nil),
-				LastAppliedAction: record(sbv1.ActionPassControl, sbv1.StateActive, "bot", 1, bot, liveOf(nil, nil), time.Hour),
+				LastAppliedAction: record(sbv1.ActionPassControl, sbv1.StateActive, "bot", bot, liveOf(nil, nil), time.Hour),
 			}, liveOf(agents, nil)),
 			expect{action: sbv1.ActionPassControl, target: bot, ready: metav1.ConditionFalse, reconciling: sbv1.ReasonProgressing}},
 		{"transient read failure keeps the action in flight for the next pass",

@@ -93,13 +93,20 @@ var suiteOptions = Options{
 	RetryMaxDelay:                      time.Second,
 }
 
+// TestMain sets the suite's logger before any test runs: controller-runtime falls back for
+// good to a logger that drops everything when none is set within 30 s of start, and the
+// model-based test runs before the envtest suite.
+func TestMain(m *testing.M) {
+	logf.SetLogger(zap.New(zap.WriteTo(io.MultiWriter(GinkgoWriter, &suiteLogs)), zap.UseDevMode(true)))
+	os.Exit(m.Run())
+}
+
 func TestControllers(t *testing.T) {
 	RegisterFailHandler(Fail)
 	RunSpecs(t, "Controllers Suite")
 }
 
 var _ = BeforeSuite(func() {
-	logf.SetLogger(zap.New(zap.WriteTo(io.MultiWriter(GinkgoWriter, &suiteLogs)), zap.UseDevMode(true)))
 	suiteCtx, suiteStop = context.WithCancel(context.Background())
 	SetDefaultEventuallyTimeout(20 * time.Second)
 	SetDefaultEventuallyPollingInterval(50 * time.Millisecond)
