@@ -32,7 +32,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
-	switchboardv1alpha1 "github.com/switchboard-operator/switchboard-operator/api/v1alpha1"
+	sbv1 "github.com/switchboard-operator/switchboard-operator/api/v1alpha1"
 	"github.com/switchboard-operator/switchboard-operator/controllers"
 )
 
@@ -43,7 +43,7 @@ var (
 
 func init() {
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
-	utilruntime.Must(switchboardv1alpha1.AddToScheme(scheme))
+	utilruntime.Must(sbv1.AddToScheme(scheme))
 }
 
 func main() {

@@ -26,7 +26,7 @@ import (
 
 	"github.com/switchboard-operator/switchboard-operator/pkg/sunshine"
 
-	switchboardv1alpha1 "github.com/switchboard-operator/switchboard-operator/api/v1alpha1"
+	sbv1 "github.com/switchboard-operator/switchboard-operator/api/v1alpha1"
 )
 
 // maxRetryAfter bounds how long a 429's Retry-After can make the operator wait.
@@ -58,18 +58,18 @@ func classify(err error) failure {
 	f := failure{Err: err, Message: err.Error()}
 	switch {
 	case errors.Is(err, ErrEndpointNotAllowed):
-		f.Reason, f.Terminal = switchboardv1alpha1.ReasonEndpointNotAllowed, true
+		f.Reason, f.Terminal = sbv1.ReasonEndpointNotAllowed, true
 	case errors.Is(err, ErrSecretNotFound):
-		f.Reason, f.Terminal = switchboardv1alpha1.ReasonSecretNotFound, true
+		f.Reason, f.Terminal = sbv1.ReasonSecretNotFound, true
 	case errors.Is(err, ErrSecretInvalid):
-		f.Reason, f.Terminal = switchboardv1alpha1.ReasonSecretInvalid, true
+		f.Reason, f.Terminal = sbv1.ReasonSecretInvalid, true
 	case errors.Is(err, ErrSecretForbidden):
-		f.Reason, f.Terminal = switchboardv1alpha1.ReasonSecretForbidden, true
+		f.Reason, f.Terminal = sbv1.ReasonSecretForbidden, true
 	case isVendorError(err):
 		classifyVendor(&f, err)
 	default:
 		// The Kubernetes API server, for example a Secret read that timed out: retry.
-		f.Reason = switchboardv1alpha1.ReasonAPIUnavailable
+		f.Reason = sbv1.ReasonAPIUnavailable
 	}
 	return f
 }
@@ -89,7 +89,7 @@ func isVendorError(err error) bool {
 func classifyVendor(f *failure, err error) {
 	if errors.Is(err, context.Canceled) {
 		// Not the vendor's doing: the operator is stopping. The next run retries.
-		f.Reason = switchboardv1alpha1.ReasonAPIUnavailable
+		f.Reason = sbv1.ReasonAPIUnavailable
 		f.Message = operationOf(err) + ": the request was cancelled before an answer came"
 		return
 	}
@@ -100,25 +100,25 @@ func classifyVendor(f *failure, err error) {
 	f.Terminal = true
 	switch {
 	case sunshine.IsUnauthorized(err):
-		f.Reason = switchboardv1alpha1.ReasonUnauthorized
+		f.Reason = sbv1.ReasonUnauthorized
 		f.Message = "the API refused the credentials (401): check the key id and secret in the Secret"
 	case sunshine.IsForbidden(err):
-		f.Reason = switchboardv1alpha1.ReasonForbidden
+		f.Reason = sbv1.ReasonForbidden
 	case sunshine.IsAppNotFound(err):
-		f.Reason = switchboardv1alpha1.ReasonAppNotFound
+		f.Reason = sbv1.ReasonAppNotFound
 	case sunshine.IsConversationNotFound(err):
-		f.Reason = switchboardv1alpha1.ReasonConversationNotFound
+		f.Reason = sbv1.ReasonConversationNotFound
 	case sunshine.IsSwitchboardNotFound(err):
-		f.Reason = switchboardv1alpha1.ReasonSwitchboardNotFound
+		f.Reason = sbv1.ReasonSwitchboardNotFound
 	case sunshine.IsInvalidTarget(err):
-		f.Reason = switchboardv1alpha1.ReasonIntegrationNotFound
+		f.Reason = sbv1.ReasonIntegrationNotFound
 	case sunshine.IsNotFound(err):
-		f.Reason = switchboardv1alpha1.ReasonConversationNotFound
+		f.Reason = sbv1.ReasonConversationNotFound
 	case sunshine.IsInvalidRequest(err), sunshine.IsInvalidAction(err):
-		f.Reason = switchboardv1alpha1.ReasonInvalidRequest
+		f.Reason = sbv1.ReasonInvalidRequest
 	default:
 		// A redirect, or a status the operator does not know (409, 405, ...).
-		f.Reason = switchboardv1alpha1.ReasonUnexpectedResponse
+		f.Reason = sbv1.ReasonUnexpectedResponse
 		f.Message = fmt.Sprintf("%s: the API answered %s, which the operator does not expect; check spec.endpoint "+
 			"(it must be the API base URL, and the operator follows no redirects)", operationOf(err), httpStatusOf(err))
 	}
@@ -130,13 +130,13 @@ func classifyTransient(f *failure, err error) {
 	var limited *sunshine.RateLimitedError
 	switch {
 	case errors.As(err, &limited):
-		f.Reason = switchboardv1alpha1.ReasonRateLimited
+		f.Reason = sbv1.ReasonRateLimited
 		f.Message = op + ": the Switchboard's client-side rate limit (spec.rateLimit) is reached; the call is retried when it allows one"
 	case sunshine.IsRateLimited(err):
-		f.Reason = switchboardv1alpha1.ReasonRateLimited
+		f.Reason = sbv1.ReasonRateLimited
 		f.Message = op + ": the API answered 429 Too Many Requests; the call is retried after its Retry-After or with backoff"
 	default:
-		f.Reason = switchboardv1alpha1.ReasonAPIUnavailable
+		f.Reason = sbv1.ReasonAPIUnavailable
 		if kind, ok := sunshine.NetworkFailureOf(err); ok {
 			f.Message = op + ": " + networkSentence(kind) + "; the call is retried with backoff"
 		} else {

@@ -38,7 +38,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	switchboardv1alpha1 "github.com/switchboard-operator/switchboard-operator/api/v1alpha1"
+	sbv1 "github.com/switchboard-operator/switchboard-operator/api/v1alpha1"
 	"github.com/switchboard-operator/switchboard-operator/pkg/sunshine"
 )
 
@@ -68,7 +68,7 @@ type Connector interface {
 	// rebuilds the client when the Secret or the connection settings changed; without it
 	// a client built earlier is reused. The second result identifies the credentials and
 	// settings the client was built from, without revealing them.
-	Connect(ctx context.Context, sb *switchboardv1alpha1.Switchboard, refresh bool) (SunshineAPI, string, error)
+	Connect(ctx context.Context, sb *sbv1.Switchboard, refresh bool) (SunshineAPI, string, error)
 	// Forget drops the client of a Switchboard that is gone.
 	Forget(key types.NamespacedName)
 }
@@ -118,7 +118,7 @@ type connection struct {
 var _ Connector = (*SecretConnector)(nil)
 
 // Connect implements Connector.
-func (c *SecretConnector) Connect(ctx context.Context, sb *switchboardv1alpha1.Switchboard, refresh bool) (SunshineAPI, string, error) {
+func (c *SecretConnector) Connect(ctx context.Context, sb *sbv1.Switchboard, refresh bool) (SunshineAPI, string, error) {
 	key := types.NamespacedName{Namespace: sb.Namespace, Name: sb.Name}
 	if err := c.AllowedHosts.check(sb.Spec.Endpoint); err != nil {
 		return nil, "", err
@@ -144,7 +144,7 @@ func (c *SecretConnector) Connect(ctx context.Context, sb *switchboardv1alpha1.S
 		return conn.api, fingerprint, nil
 	}
 	authType := sunshine.AuthBasic
-	if sb.Spec.Auth.Type == switchboardv1alpha1.AuthTypeJWT {
+	if sb.Spec.Auth.Type == sbv1.AuthTypeJWT {
 		authType = sunshine.AuthJWT
 	}
 	api, err := sunshine.New(sunshine.Config{
@@ -228,7 +228,7 @@ func (c *SecretConnector) Forget(key types.NamespacedName) {
 
 // connectionFingerprint identifies the settings and the Secret version a client is built
 // from. It hashes the Secret's identity and resourceVersion, never its data.
-func connectionFingerprint(sb *switchboardv1alpha1.Switchboard, secret *corev1.Secret) string {
+func connectionFingerprint(sb *sbv1.Switchboard, secret *corev1.Secret) string {
 	h := sha256.New()
 	_, _ = fmt.Fprintf(h, "%s\x00%s\x00%s\x00%d\x00%d\x00%s\x00%s",
 		sb.Spec.Endpoint, sb.Spec.AppID, sb.Spec.Auth.Type,

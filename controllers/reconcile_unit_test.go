@@ -288,3 +288,52 @@ func (listFailing) Forget(types.NamespacedName) {}
 func (listFailing) ListSwitchboards(context.Context) ([]sunshine.Switchboard, error) {
 	return nil, &sunshine.APIError{Operation: "listSwitchboards", StatusCode: 503}
 }
+
+// claimsWorld is a victim in namespace "support" and an older object on the same
+// conversation in namespace "other", whose Switchboard claims the same app.
+func claimsWorld(t *testing.T, peerReady bool, peerEndpoint string) (*ConversationControlReconciler, *sbv1.ConversationControl, *sbv1.Switchboard) {
+	t.Helper()
+	sb := readySwitchboardObject()
+	sb.Spec.Endpoint = "https://acme.zendesk.com/sc"
+	peerSB := readySwitchboardObject()
+	peerSB.Namespace, peerSB.Spec.Endpoint = "other", peerEndpoint
+	if !peerReady {
+		peerSB.Status.Conditions = []metav1.Condition{{Type: sbv1.ConditionReady, Status: metav1.ConditionFalse, Reason: sbv1.ReasonUnauthorized}}
+	}
+	peer := deletingControl("squatter", now.Add(-2*time.Hour))
+	peer.Namespace, peer.DeletionTimestamp, peer.Finalizers = "other", nil, nil
+	victim := deletingControl("vip", now.Add(-time.Hour))
+	victim.DeletionTimestamp, victim.Finalizers = nil, nil
+	c := unitClient(t, sb, peerSB, peer, victim)
+	return &ConversationControlReconciler{Client: c}, victim, sb
+}
+
+// Issue 10, finding 2: a claim from another namespace counts only when its Switchboard is
+// Ready on the same endpoint and app, and the message never names it.
+func TestOlderClaimsFromAnotherNamespaceCannotBeSpoofed(t *testing.T) {
+	cases := []struct {
+		name         string
+		peerReady    bool
+		peerEndpoint string
+		wantClaim    bool
+	}{
+		{"a Switchboard that is not Ready (no working credentials) makes no claim", false, "https://acme.zendesk.com/sc", false},
+		{"a Ready Switchboard on another endpoint makes no claim", true, "https://evil.example.com/sc", false},
+		{"a Ready Switchboard on the same endpoint and app claims it, unnamed", true, "https://acme.zendesk.com/sc/", true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r, victim, sb := claimsWorld(t, tc.peerReady, tc.peerEndpoint)
+			claim, err := r.olderClaim(context.Background(), victim, sb)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (claim != "") != tc.wantClaim {
+				t.Fatalf("claim = %q, want a claim: %v", claim, tc.wantClaim)
+			}
+			if strings.Contains(claim, "squatter") || strings.Contains(claim, "other") && !strings.Contains(claim, "another namespace") {
+				t.Fatalf("the message names an object of another namespace: %q", claim)
+			}
+		})
+	}
+}

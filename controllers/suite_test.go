@@ -52,7 +52,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	switchboardv1alpha1 "github.com/switchboard-operator/switchboard-operator/api/v1alpha1"
+	sbv1 "github.com/switchboard-operator/switchboard-operator/api/v1alpha1"
 	"github.com/switchboard-operator/switchboard-operator/pkg/sunshine"
 	"github.com/switchboard-operator/switchboard-operator/pkg/sunshine/sunshinetest"
 )
@@ -117,7 +117,7 @@ var _ = BeforeSuite(func() {
 	}
 
 	utilruntime.Must(clientgoscheme.AddToScheme(testScheme))
-	utilruntime.Must(switchboardv1alpha1.AddToScheme(testScheme))
+	utilruntime.Must(sbv1.AddToScheme(testScheme))
 
 	testEnv = &envtest.Environment{
 		CRDDirectoryPaths:     []string{filepath.Join("..", "config", "crd", "bases")},
@@ -163,8 +163,8 @@ func startManager(ctx context.Context, restCfg *rest.Config, name, partition str
 		Metrics:    metricsserver.Options{BindAddress: "0"},
 		Controller: config.Controller{SkipNameValidation: ptrTo(true)},
 		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
-			&switchboardv1alpha1.ConversationControl{}: {Label: selector},
-			&switchboardv1alpha1.Switchboard{}:         {Label: selector},
+			&sbv1.ConversationControl{}: {Label: selector},
+			&sbv1.Switchboard{}:         {Label: selector},
 		}},
 		Client: client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}},
 	}
@@ -296,7 +296,7 @@ func expectNoSecretLeaked() {
 	Expect(suiteLogs.String()).NotTo(BeEmpty(), "the suite's logs were collected")
 	Expect(suiteLogs.String()).NotTo(ContainSubstring(testSecret), "the secret is in the manager's logs")
 	for _, list := range []client.ObjectList{&eventsv1.EventList{}, &corev1.EventList{},
-		&switchboardv1alpha1.ConversationControlList{}, &switchboardv1alpha1.SwitchboardList{}} {
+		&sbv1.ConversationControlList{}, &sbv1.SwitchboardList{}} {
 		Expect(k8sClient.List(context.Background(), list)).To(Succeed())
 		data, err := json.Marshal(list)
 		Expect(err).NotTo(HaveOccurred())
