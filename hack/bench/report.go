@@ -203,8 +203,10 @@ func evaluateTargets(r *Report) []Target {
 		{"vendor actions per handoff", "exactly 1.0", fmt.Sprintf("%.3f (%d with none, %d with >1)",
 			res.Vendor.ActionsPerHandoff, res.Vendor.ConversationsWithoutAction, res.Vendor.ConversationsWithTwoOrMore),
 			status(res.Vendor.Actions == r.Settings.N && res.Vendor.ConversationsWithoutAction == 0 && res.Vendor.ConversationsWithTwoOrMore == 0)},
-		{"vendor reads per handoff outside polls", "<= 1.0", fmt.Sprintf("%.3f", res.Vendor.ReadsOutsidePollsPerHand),
-			status(res.Vendor.ReadsOutsidePollsPerHand <= 1.0)},
+		// One read before the action and one read back after it: the operator reports only
+		// what it observed.
+		{"vendor reads per handoff outside polls", "<= 2.0", fmt.Sprintf("%.3f", res.Vendor.ReadsOutsidePollsPerHand),
+			status(res.Vendor.ReadsOutsidePollsPerHand <= 2.0)},
 		{"API-server writes per handoff (creates, patches, Events)", "<= 2", fmt.Sprintf("%.3f (%.3f without Events)",
 			res.APIServer.WritesPerHandoff, res.APIServer.ObjectWritesPerHandoff), writesStatus},
 		{"time ratio operator / baseline", "<= 1.5", fmt.Sprintf("%.2f", res.Ratio), status(res.Ratio > 0 && res.Ratio <= 1.5)},
