@@ -657,6 +657,10 @@ func (w *modelWorld) checkInvariants() {
 		}
 		observed := sunshinetest.ConversationState{Active: nameOf(cc.Status.ActiveIntegration), Pending: nameOf(cc.Status.PendingIntegration)}
 		if meta.IsStatusConditionTrue(cc.Status.Conditions, sbv1.ConditionInSync) {
+			// Its last read (a GET this object made, checked by checkCalls against the
+			// simulator) showed the declaration in effect; for a `next` found in effect the model
+			// learns the target only here.
+			o.epoch.confirmed = o.epoch.confirmed || w.inEffect(o.epoch, observed)
 			if !w.inEffect(o.epoch, observed) {
 				w.t.Fatalf("I3: %s is Ready and InSync, but its last observation %+v does not satisfy %s %s (status %+v)", o.name, observed, o.epoch.state, o.epoch.integration, cc.Status)
 			}
