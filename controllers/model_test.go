@@ -709,10 +709,17 @@ func (w *modelWorld) settle() {
 		}
 		before, _ := w.get(name)
 		calls := len(w.calls)
+		settledLive := w.live()
 		if _, err := w.reconcile(o); err != nil {
 			w.t.Fatalf("I4: %s: a pass after settling failed: %v", name, err)
 		}
 		after, _ := w.get(name)
+		if len(w.calls) > calls && w.calls[calls].before != settledLive {
+			// The simulator's state changed with no step in between: a request sent earlier
+			// (one the client gave up on) was applied late. Not this pass's doing.
+			w.t.Logf("I4: %s: skipped, the conversation changed from %+v to %+v by a late request", name, settledLive, w.calls[calls].before)
+			continue
+		}
 		if !equality.Semantic.DeepEqual(before.Status, after.Status) {
 			w.t.Fatalf("I4: %s: a pass after settling wrote status:\n%+v\n%+v", name, before.Status, after.Status)
 		}
