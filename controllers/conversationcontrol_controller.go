@@ -177,12 +177,12 @@ func (r *ConversationControlReconciler) reconcileFinalizer(ctx context.Context, 
 // Suspended), before any call.
 func (r *ConversationControlReconciler) reconcileSwitchboard(ctx context.Context, s *ccScope) (outcome, bool) {
 	if s.cc.Spec.Suspend {
-		return r.conclude(ctx, s), true
+		return r.conclude(s), true
 	}
 	sb, waiting := r.usableSwitchboard(ctx, s.cc)
 	if waiting != "" {
 		s.in.Blocked = &failure{Reason: sbv1.ReasonSwitchboardNotReady, Message: waiting, RetryAfter: r.SwitchboardRetryInterval}
-		return r.conclude(ctx, s), true
+		return r.conclude(s), true
 	}
 	s.in.Switchboard = sb
 	return outcome{}, false
@@ -197,22 +197,25 @@ func (r *ConversationControlReconciler) reconcileClaims(ctx context.Context, s *
 	}
 	if claim != "" {
 		s.in.Blocked = &failure{Reason: sbv1.ReasonConflict, Terminal: true, Message: claim}
-		return r.conclude(ctx, s), true
+		return r.conclude(s), true
 	}
 	return outcome{}, false
 }
 
-// reconcileIntegration refuses, without any call, an explicit integration that the
-// Switchboard does not list: decide sets Stalled IntegrationNotFound.
-func (r *ConversationControlReconciler) reconcileIntegration(ctx context.Context, s *ccScope) (outcome, bool) {
+// reconcileIntegration resolves an explicit integration against the Switchboard's listing,
+// and refuses, without any call, one that it does not list: decide sets Stalled
+// IntegrationNotFound.
+func (r *ConversationControlReconciler) reconcileIntegration(_ context.Context, s *ccScope) (outcome, bool) {
 	spec := s.cc.Spec
 	if spec.State == sbv1.StateReleased || spec.Integration == sbv1.IntegrationNext {
 		return outcome{}, false
 	}
-	if _, err := resolveIntegration(s.in.Switchboard, spec.Integration); err != nil {
+	target, err := resolveIntegration(s.in.Switchboard, spec.Integration)
+	if err != nil {
 		s.in.Blocked = &failure{Reason: sbv1.ReasonIntegrationNotFound, Terminal: true, Message: err.Error()}
-		return r.conclude(ctx, s), true
+		return r.conclude(s), true
 	}
+	s.in.Explicit = target
 	return outcome{}, false
 }
 
@@ -223,7 +226,7 @@ func (r *ConversationControlReconciler) reconcileConnection(ctx context.Context,
 	if err != nil {
 		f := classify(err)
 		s.in.Blocked = &f
-		return r.conclude(ctx, s), true
+		return r.conclude(s), true
 	}
 	s.api = api
 	return outcome{}, false
@@ -274,7 +277,7 @@ func (r *ConversationControlReconciler) reconcileHandoff(ctx context.Context, s 
 }
 
 // conclude runs decide on what the phases gathered and applies its plan.
-func (r *ConversationControlReconciler) conclude(_ context.Context, s *ccScope) outcome {
+func (r *ConversationControlReconciler) conclude(s *ccScope) outcome {
 	return r.applyPlan(s).Outcome
 }
 

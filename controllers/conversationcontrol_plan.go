@@ -43,9 +43,11 @@ type planInput struct {
 	// is not usable, an older object claims the conversation, or the client could not be
 	// built.
 	Blocked *failure
-	// Switchboard is the object's Switchboard; its name and integrations resolve
-	// spec.integration.
+	// Switchboard is the object's Switchboard; its integrations resolve `next`.
 	Switchboard *sbv1.Switchboard
+	// Explicit is spec.integration resolved against the Switchboard's listing, when it names
+	// an integration (not `next`, not Released).
+	Explicit *sbv1.IntegrationReference
 	// Live is the conversation as just read; nil when it could not be read (ReadErr).
 	Live    *sbv1.LiveState
 	ReadErr *failure
@@ -275,8 +277,8 @@ func actionLanded(a *sbv1.AppliedAction, live sbv1.LiveState) bool {
 	}
 }
 
-// target is the integration the declaration asks for: nil for Released, an explicit
-// integration resolved against the Switchboard's listing, or for `next` the integration it
+// target is the integration the declaration asks for: nil for Released, the explicit
+// integration the phases resolved, or for `next` the integration it
 // was resolved to when the operator first acted on it (else the `next` link of the
 // integration active now).
 func (p *planner) target(live sbv1.LiveState) (*sbv1.IntegrationReference, *failure) {
@@ -284,11 +286,7 @@ func (p *planner) target(live sbv1.LiveState) (*sbv1.IntegrationReference, *fail
 	case p.decl.State == sbv1.StateReleased:
 		return nil, nil
 	case p.decl.Integration != sbv1.IntegrationNext:
-		ref, err := resolveIntegration(p.in.Switchboard, p.decl.Integration)
-		if err != nil {
-			return nil, &failure{Reason: sbv1.ReasonIntegrationNotFound, Terminal: true, Message: err.Error()}
-		}
-		return ref, nil
+		return p.in.Explicit, nil
 	case p.decl.Target != nil:
 		return p.decl.Target, nil
 	}

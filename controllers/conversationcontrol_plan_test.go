@@ -55,8 +55,17 @@ func specOf(state sbv1.ControlState, integration string) sbv1.ConversationContro
 }
 
 // inputOf is decide's input for generation gen of spec, with status and live.
+// An explicit integration is resolved as the reconciler's integration phase does.
 func inputOf(gen int64, spec sbv1.ConversationControlSpec, st sbv1.ConversationControlStatus, live *sbv1.LiveState) planInput {
-	return planInput{Generation: gen, Spec: spec, Status: st, Now: now, Switchboard: planSwitchboard(), Live: live}
+	in := planInput{Generation: gen, Spec: spec, Status: st, Now: now, Switchboard: planSwitchboard(), Live: live}
+	if spec.State != sbv1.StateReleased && spec.Integration != sbv1.IntegrationNext {
+		target, err := resolveIntegration(in.Switchboard, spec.Integration)
+		if err != nil {
+			in.Blocked = &failure{Reason: sbv1.ReasonIntegrationNotFound, Terminal: true, Message: err.Error()}
+		}
+		in.Explicit = target
+	}
+	return in
 }
 
 // record is an applied or in-flight action of generation 1.

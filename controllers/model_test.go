@@ -524,14 +524,15 @@ func (w *modelWorld) stepReconcile(t *rapid.T) {
 func (w *modelWorld) reconcile(o *modelObject) (ctrl.Result, error) {
 	// The reconciler judges the object as it reads it: the current object, or the stale
 	// copy a stale read serves.
-	view, ok := w.get(o.name)
+	current, ok := w.get(o.name)
+	view := current
 	if w.staleView != nil {
 		view, w.staleView = w.staleView, nil
 	}
 	w.viewDeleting = ok && !view.DeletionTimestamp.IsZero()
 	w.viewEnforcing = ok && view.Spec.DriftPolicy == sbv1.DriftPolicyEnforce
-	if cc, ok := w.get(o.name); ok {
-		o.snapshot = cc
+	if ok {
+		o.snapshot = current
 	}
 	res, err := w.rec.Reconcile(context.Background(), ctrl.Request{NamespacedName: types.NamespacedName{Namespace: modelNS, Name: o.name}})
 	w.checkCalls()

@@ -69,9 +69,14 @@ func (c conditions) ready(reason, message string) {
 
 // reconciling marks the object as progressing (Reconciling=True, Ready=False).
 func (c conditions) reconciling(reason, message string) {
+	c.retrying(reason, message)
+	c.set(sbv1.ConditionReady, metav1.ConditionFalse, reason, message)
+}
+
+// retrying marks a retry (Reconciling=True) and leaves Ready as it is.
+func (c conditions) retrying(reason, message string) {
 	meta.RemoveStatusCondition(c.list, sbv1.ConditionStalled)
 	c.set(sbv1.ConditionReconciling, metav1.ConditionTrue, reason, message)
-	c.set(sbv1.ConditionReady, metav1.ConditionFalse, reason, message)
 }
 
 // stalled marks the object as stuck until something changes (Stalled=True, Ready=False).

@@ -214,9 +214,7 @@ func (r *SwitchboardReconciler) failed(sb *sbv1.Switchboard, conds conditions, e
 		f = failure{Reason: sbv1.ReasonInvalidResponse, Terminal: true, Message: tooBig.problem, Err: err}
 	}
 	if !f.Terminal && sb.Status.SwitchboardID != "" && meta.IsStatusConditionTrue(sb.Status.Conditions, sbv1.ConditionReady) {
-		meta.RemoveStatusCondition(conds.list, sbv1.ConditionStalled)
-		conds.set(sbv1.ConditionReconciling, metav1.ConditionTrue, f.Reason,
-			"refreshing the listing failed; the last listing is still used: "+f.Message)
+		conds.retrying(f.Reason, "refreshing the listing failed; the last listing is still used: "+f.Message)
 	} else {
 		conds.fail(f)
 	}
