@@ -147,6 +147,28 @@ var _ = Describe("Endpoint allow-list", func() {
 		stalled := switchboardCondition(incomplete, sbv1.ConditionStalled, sbv1.ReasonSecretInvalid)
 		Expect(meta.FindStatusCondition(stalled.Status.Conditions, sbv1.ConditionStalled).Message).To(ContainSubstring(`no key "secret"`))
 	})
+
+	It("classifies a Secret read that the API server's RBAC refuses as SecretForbidden", func() {
+		ns := newNamespace()
+		createSecret(ns, testSecret)
+		// An identity with no RBAC at all: the API server refuses its get on the Secret.
+		restricted := rest.CopyConfig(cfg)
+		restricted.Impersonate = rest.ImpersonationConfig{UserName: "system:serviceaccount:" + ns + ":no-secret-access"}
+		reader, err := client.New(restricted, client.Options{Scheme: testScheme})
+		Expect(err).NotTo(HaveOccurred())
+		connector := &SecretConnector{Reader: reader, AllowedHosts: suiteOptions.AllowedEndpointHosts, Timeout: time.Second}
+		sb := &sbv1.Switchboard{
+			ObjectMeta: metav1.ObjectMeta{Name: "forbidden", Namespace: ns},
+			Spec: sbv1.SwitchboardSpec{Endpoint: sim.URL, AppID: testAppID,
+				Auth: sbv1.SwitchboardAuth{Type: sbv1.AuthTypeBasic, SecretRef: sbv1.SecretReference{Name: secretName}}},
+		}
+		_, _, err = connector.Connect(suiteCtx, sb, true)
+		Expect(err).To(MatchError(ErrSecretForbidden))
+		f := classify(err)
+		Expect(f.Reason).To(Equal(sbv1.ReasonSecretForbidden))
+		Expect(f.Terminal).To(BeTrue())
+		Expect(f.Message).NotTo(ContainSubstring(testSecret))
+	})
 })
 
 var _ = Describe("No starvation", Label("tenancy"), func() {
