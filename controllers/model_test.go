@@ -120,7 +120,7 @@ func (rt recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	started := w.started.Add(1)
 	resp, err := http.DefaultTransport.RoundTrip(req)
-	for deadline := time.Now().Add(5 * time.Second); w.finished.Load() < started && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(30 * time.Second); w.finished.Load() < started && time.Now().Before(deadline); {
 		time.Sleep(time.Millisecond)
 	}
 	if err == nil {
@@ -484,7 +484,12 @@ func (w *modelWorld) stepFault(t *rapid.T) {
 	if f.Latency > 0 {
 		// A latency-only fault lasts until cleared: let it hit one request, then clear it.
 		w.sim.InjectFault(op, f)
-		defer w.sim.ClearFaults()
+		defer func() {
+			w.sim.ClearFaults()
+			// A request the client gave up on is applied once its latency ends: let it land
+			// within this step.
+			time.Sleep(f.Latency)
+		}()
 		w.stepReconcile(t)
 		return
 	}
@@ -711,6 +716,9 @@ func (w *modelWorld) settle() {
 		before, _ := w.get(name)
 		calls := len(w.calls)
 		settledLive := w.live()
+		if n := len(w.calls); n > 0 {
+			settledLive = w.calls[n-1].after // what the last pass left, not what a late request made of it
+		}
 		if _, err := w.reconcile(o); err != nil {
 			w.t.Fatalf("I4: %s: a pass after settling failed: %v", name, err)
 		}
