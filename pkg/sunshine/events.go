@@ -70,15 +70,18 @@ type EventPayload struct {
 	// example ReasonTicketClosed.
 	Reason string `json:"reason,omitempty"`
 	// Error is the vendor's error of a failure event (the document leaves its
-	// shape open; the simulator and the vendor send {code, title}).
+	// shape open; its examples send {code, message}).
 	Error *EventError `json:"error,omitempty"`
 }
 
-// EventError is the error object of a failure event.
+// EventError is the error object of a failure event: the vendor's examples
+// carry {code, message}; title is read too, as the API's error bodies use it.
 type EventError struct {
-	// Code is the vendor's error code, for example "conflict".
+	// Code is the vendor's error code, for example "switchboard_invalid_target".
 	Code string `json:"code,omitempty"`
-	// Title is the vendor's message.
+	// Message is the vendor's explanation.
+	Message string `json:"message,omitempty"`
+	// Title is read for bodies shaped like the API's errors.
 	Title string `json:"title,omitempty"`
 }
 
