@@ -152,6 +152,14 @@ type ConversationControlSpec struct {
 	// Suspend stops all API calls for this object; deletion still works.
 	// +optional
 	Suspend bool `json:"suspend,omitempty"`
+
+	// TTLSecondsAfterFinished deletes the object this many seconds after it finished (see
+	// the README for what "finished" means); deletion follows deletionPolicy. Unset: the
+	// manager's --default-ttl-seconds-after-finished applies, and without it the object is
+	// kept.
+	// +kubebuilder:validation:Minimum=0
+	// +optional
+	TTLSecondsAfterFinished *int32 `json:"ttlSecondsAfterFinished,omitempty"`
 }
 
 // The bound of MetadataValue lets the API server estimate the cost of the metadata
@@ -274,6 +282,55 @@ type ConversationControlStatus struct {
 	// LastHandledReconcileAt echoes the last handled value of the requestedAt annotation.
 	// +optional
 	LastHandledReconcileAt string `json:"lastHandledReconcileAt,omitempty"`
+
+	// History holds the last transitions of the conversation's control, newest last, at
+	// most 10. It is written only together with a status write that happens anyway.
+	// +kubebuilder:validation:MaxItems=10
+	// +listType=atomic
+	// +optional
+	History []Transition `json:"history,omitempty"`
+
+	// FinishedTime is when the object's generation finished (see the README); with a TTL
+	// the object is deleted at FinishedTime plus the TTL.
+	// +optional
+	FinishedTime *metav1.Time `json:"finishedTime,omitempty"`
+
+	// ExpiresAt is when the object will be deleted because its TTL ran out.
+	// +optional
+	ExpiresAt *metav1.Time `json:"expiresAt,omitempty"`
+}
+
+// TransitionSource says who made a transition.
+// +kubebuilder:validation:Enum=Operator;Observed
+type TransitionSource string
+
+const (
+	// TransitionByOperator is a transition an action of this object made.
+	TransitionByOperator TransitionSource = "Operator"
+	// TransitionObserved is a change by others (agents, bots, the vendor) that the
+	// operator observed.
+	TransitionObserved TransitionSource = "Observed"
+)
+
+// Transition is one change of who controls the conversation.
+type Transition struct {
+	// Time the transition was made or observed.
+	Time metav1.Time `json:"time"`
+	// From is the integration active before, if any.
+	// +optional
+	From *IntegrationReference `json:"from,omitempty"`
+	// To is the integration active (or, for an offer, pending) after, if any.
+	// +optional
+	To *IntegrationReference `json:"to,omitempty"`
+	// Action is the switchboard action, when known: the operator's own, or the one a
+	// webhook event reported.
+	// +optional
+	Action Action `json:"action,omitempty"`
+	// Source is Operator for this object's own action, Observed for a change by others.
+	Source TransitionSource `json:"source"`
+	// Reason is the vendor's reason when known (ticketClosed, transferToEmail).
+	// +optional
+	Reason string `json:"reason,omitempty"`
 }
 
 // +kubebuilder:object:root=true
