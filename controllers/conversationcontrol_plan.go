@@ -161,8 +161,11 @@ func (p *planner) decide() {
 		return
 	}
 	live := *p.in.Live
-	p.observe(live)
+	was, changed := p.observe(live)
 	settled := p.settle(live)
+	if changed {
+		p.recordTransition(was, live, settled)
+	}
 	if settled == settledNotTaken && p.in.Sent != nil {
 		p.conds.reconciling(sbv1.ReasonActionNotApplied, fmt.Sprintf(
 			"the vendor accepted %s, but the conversation still has %s; retrying", p.in.Sent.Action, describeLive(live)))
@@ -225,15 +228,43 @@ func declarationApplied(st *sbv1.ConversationControlStatus, d *sbv1.Declaration)
 }
 
 // observe records the live state in status; a read that finds nothing new is not
-// written, so polls cause no status churn.
-func (p *planner) observe(live sbv1.LiveState) {
+// written, so polls cause no status churn. It returns the state observed before and
+// whether the conversation changed since (false for the first observation, whose
+// before is unknown).
+func (p *planner) observe(live sbv1.LiveState) (sbv1.LiveState, bool) {
 	was := sbv1.LiveState{Active: p.st.ActiveIntegration, Pending: p.st.PendingIntegration}
-	if p.st.LastObservedTime != nil && equality.Semantic.DeepEqual(live, was) {
-		return
+	first := p.st.LastObservedTime == nil
+	if !first && equality.Semantic.DeepEqual(live, was) {
+		return was, false
 	}
 	p.st.ActiveIntegration, p.st.PendingIntegration = live.Active.DeepCopy(), live.Pending.DeepCopy()
 	observed := metav1.NewTime(p.in.Now)
 	p.st.LastObservedTime = &observed
+	return was, !first
+}
+
+// maxHistory is the number of transitions status.history keeps.
+const maxHistory = 10
+
+// recordTransition appends a change of the conversation to status.history: this object's
+// own action when the action in flight landed, else a change by others. It is only called
+// when the observed state changed, so it adds no status write of its own.
+func (p *planner) recordTransition(was, live sbv1.LiveState, settled settlement) {
+	t := sbv1.Transition{Time: metav1.NewTime(p.in.Now), From: was.Active.DeepCopy(), To: live.Active.DeepCopy(),
+		Source: sbv1.TransitionObserved}
+	if live.Pending != nil && !sameIntegration(live.Pending, was.Pending) {
+		t.To = live.Pending.DeepCopy() // an offer: the integration now pending
+	}
+	if settled == settledLanded {
+		t.Source, t.Action = sbv1.TransitionByOperator, p.st.LastAppliedAction.Action
+		if before := p.st.LastAppliedAction.Before; before != nil {
+			t.From = before.Active.DeepCopy()
+		}
+	}
+	p.st.History = append(p.st.History, t)
+	if n := len(p.st.History); n > maxHistory {
+		p.st.History = append([]sbv1.Transition(nil), p.st.History[n-maxHistory:]...)
+	}
 }
 
 // settle decides, from the live state, whether the action in flight took effect. One that
