@@ -38,7 +38,7 @@ import (
 // The operator patches (never updates) its objects: the release finalizer on the object,
 // everything else in status. It sets no owner references, so it needs no finalizers
 // subresource permission.
-// +kubebuilder:rbac:groups=switchboard.conversations.dev,resources=conversationcontrols,verbs=get;list;watch;patch
+// +kubebuilder:rbac:groups=switchboard.conversations.dev,resources=conversationcontrols,verbs=get;list;watch;patch;delete
 // +kubebuilder:rbac:groups=switchboard.conversations.dev,resources=conversationcontrols/status,verbs=get;patch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
@@ -60,10 +60,16 @@ type ConversationControlReconciler struct {
 	// SwitchboardRetryInterval is how often an object waiting for its Switchboard looks
 	// again (the Switchboard watch usually wakes it sooner).
 	SwitchboardRetryInterval time.Duration
+	// DefaultTTLAfterFinished deletes finished objects without spec.ttlSecondsAfterFinished
+	// this long after they finished; nil keeps them.
+	DefaultTTLAfterFinished *time.Duration
 
 	// written remembers this process's last write of each object, to tell a cache that
 	// has not caught up with it.
 	written writeExpectations
+	// seen remembers the objects this process has reconciled, to tell the first pass
+	// after a start.
+	seen seenObjects
 }
 
 // ccScope is one reconcile of one object: the object, its status patcher, and the input of
@@ -89,6 +95,7 @@ func (r *ConversationControlReconciler) Reconcile(ctx context.Context, req ctrl.
 	if err := r.Get(ctx, req.NamespacedName, cc); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.written.forget(req.NamespacedName)
+			r.seen.forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -100,6 +107,7 @@ func (r *ConversationControlReconciler) Reconcile(ctx context.Context, req ctrl.
 	patcher := newStatusPatcher(cc)
 	s := &ccScope{cc: cc, patcher: &patcher, in: planInput{
 		Generation: cc.Generation, Spec: cc.Spec, RequestedAt: cc.Annotations[sbv1.AnnotationRequestedAt], Now: r.now(),
+		PollPhase: pollPhaseOf(cc.UID), DefaultTTL: r.DefaultTTLAfterFinished,
 	}}
 
 	var o outcome
@@ -122,10 +130,12 @@ func (r *ConversationControlReconciler) Reconcile(ctx context.Context, req ctrl.
 // runPhases runs the phases of a reconcile in order, until one ends it.
 func (r *ConversationControlReconciler) runPhases(ctx context.Context, s *ccScope) outcome {
 	for _, phase := range []ccPhase{
+		r.reconcileExpiry,
 		r.reconcileFinalizer,
 		r.reconcileSwitchboard,
 		r.reconcileClaims,
 		r.reconcileIntegration,
+		r.reconcileResume,
 		r.reconcileConnection,
 		r.reconcileObservation,
 		r.reconcileHandoff,

@@ -53,6 +53,12 @@ type planInput struct {
 	ReadErr *failure
 	// Sent is the action this reconcile sent, when decide runs again after it.
 	Sent *sentAction
+
+	// PollPhase in [0, 1) places the object's polls within the poll interval, so that the
+	// polls of many objects are spread over it (derived from the object's UID).
+	PollPhase float64
+	// DefaultTTL applies when spec.ttlSecondsAfterFinished is unset; nil keeps the object.
+	DefaultTTL *time.Duration
 }
 
 // sentAction is an action sent in this reconcile, and how the vendor answered it.
@@ -121,6 +127,7 @@ func decide(in planInput) plan {
 	p.st = &p.p.Status
 	p.conds = conditions{list: &p.st.Conditions, generation: in.Generation, now: in.Now}
 	p.decide()
+	p.expiry()
 	return p.p
 }
 
@@ -161,11 +168,7 @@ func (p *planner) decide() {
 		return
 	}
 	live := *p.in.Live
-	was, changed := p.observe(live)
-	settled := p.settle(live)
-	if changed {
-		p.recordTransition(was, live, settled)
-	}
+	settled := p.observeAndSettle(live)
 	if settled == settledNotTaken && p.in.Sent != nil {
 		p.conds.reconciling(sbv1.ReasonActionNotApplied, fmt.Sprintf(
 			"the vendor accepted %s, but the conversation still has %s; retrying", p.in.Sent.Action, describeLive(live)))
@@ -241,6 +244,17 @@ func (p *planner) observe(live sbv1.LiveState) (sbv1.LiveState, bool) {
 	observed := metav1.NewTime(p.in.Now)
 	p.st.LastObservedTime = &observed
 	return was, !first
+}
+
+// observeAndSettle records the live state, settles the action in flight from it, and adds
+// what changed to the history.
+func (p *planner) observeAndSettle(live sbv1.LiveState) settlement {
+	was, changed := p.observe(live)
+	settled := p.settle(live)
+	if changed {
+		p.recordTransition(was, live, settled)
+	}
+	return settled
 }
 
 // maxHistory is the number of transitions status.history keeps.
@@ -384,15 +398,85 @@ func (p *planner) ready(target *sbv1.IntegrationReference, live sbv1.LiveState, 
 
 	o := outcome{Finished: true}
 	if poll := pollIntervalOf(p.in.Spec); poll > 0 {
-		o.RequeueAfter = poll
+		// The next poll slot at least half an interval away: in steady state the polls fall
+		// on the object's slots, one interval apart, whenever the process started.
+		o.RequeueAfter, o.Exact = nextPollSlot(p.in.Now.Add(poll/2), poll, p.in.PollPhase).Sub(p.in.Now), true
 		if last := p.st.LastAppliedAction; !inSync && p.in.Spec.DriftPolicy == sbv1.DriftPolicyEnforce && last != nil {
 			// Come back when the drift may be enforced again.
-			if due := last.Time.Add(poll).Sub(p.in.Now); due > 0 && due < poll {
-				o.RequeueAfter = due
+			if due := last.Time.Add(poll).Sub(p.in.Now); due > 0 && due < o.RequeueAfter {
+				o.RequeueAfter, o.Exact = due, false
 			}
 		}
 	}
 	p.p.Outcome = o
+}
+
+// expiry keeps status.finishedTime and status.expiresAt, and wakes the object when its TTL
+// runs out (the reconciler then deletes it). An object is finished when its generation is
+// finished and one of these holds: a Released declaration was applied and is in effect;
+// under driftPolicy Report, the conversation was released by others after the declaration
+// was applied; the conversation does not exist (Stalled ConversationNotFound). A pass that
+// could not read the conversation keeps what the last read decided.
+func (p *planner) expiry() {
+	if p.in.Live == nil && !p.in.Spec.Suspend && !p.conds.stalledWith(sbv1.ReasonConversationNotFound) {
+		p.wakeAtExpiry()
+		return
+	}
+	if !p.p.Outcome.Finished || !p.finished() {
+		p.st.FinishedTime, p.st.ExpiresAt = nil, nil
+		return
+	}
+	if p.st.FinishedTime == nil {
+		t := metav1.NewTime(p.in.Now)
+		p.st.FinishedTime = &t
+	}
+	ttl, ok := p.ttl()
+	if !ok {
+		p.st.ExpiresAt = nil
+		return
+	}
+	expires := metav1.NewTime(p.st.FinishedTime.Add(ttl))
+	p.st.ExpiresAt = &expires
+	p.wakeAtExpiry()
+}
+
+// wakeAtExpiry brings the next pass forward to status.expiresAt.
+func (p *planner) wakeAtExpiry() {
+	if p.st.ExpiresAt == nil {
+		return
+	}
+	o := &p.p.Outcome
+	until := max(p.st.ExpiresAt.Sub(p.in.Now), time.Millisecond)
+	if o.Err == nil && (o.RequeueAfter == 0 || until < o.RequeueAfter) {
+		o.RequeueAfter, o.Exact = until, true
+	}
+}
+
+// finished tells whether the object's work is over (see expiry).
+func (p *planner) finished() bool {
+	if p.conds.stalledWith(sbv1.ReasonConversationNotFound) {
+		return true
+	}
+	if !meta.IsStatusConditionTrue(p.st.Conditions, sbv1.ConditionReady) || p.decl == nil || !declarationApplied(p.st, p.decl) {
+		return false
+	}
+	if p.decl.State == sbv1.StateReleased {
+		return meta.IsStatusConditionTrue(p.st.Conditions, sbv1.ConditionInSync)
+	}
+	live := p.in.Live
+	return p.in.Spec.DriftPolicy == sbv1.DriftPolicyReport && live != nil && live.Active == nil && live.Pending == nil
+}
+
+// ttl is how long a finished object is kept: spec.ttlSecondsAfterFinished, else the
+// manager's default; false when neither is set.
+func (p *planner) ttl() (time.Duration, bool) {
+	switch {
+	case p.in.Spec.TTLSecondsAfterFinished != nil:
+		return time.Duration(*p.in.Spec.TTLSecondsAfterFinished) * time.Second, true
+	case p.in.DefaultTTL != nil:
+		return *p.in.DefaultTTL, true
+	}
+	return 0, false
 }
 
 // afterAction ends a pass whose action did not bring the declaration about. A refusal is

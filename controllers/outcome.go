@@ -31,6 +31,9 @@ type outcome struct {
 	// RequeueAfter, when positive, asks for another pass after it (with jitter): the next
 	// poll, a Retry-After, a wait.
 	RequeueAfter time.Duration
+	// Exact asks for RequeueAfter without jitter: a poll slot or an expiry, already spread
+	// over objects.
+	Exact bool
 	// Err asks for a retry with the controller's exponential backoff. An optimistic-lock
 	// conflict is retried soon and silently.
 	Err error
@@ -54,6 +57,8 @@ func finish(o outcome, observedGeneration *int64, generation int64) (ctrl.Result
 		return ctrl.Result{RequeueAfter: conflictRetryDelay}, nil
 	case o.Err != nil:
 		return ctrl.Result{}, o.Err
+	case o.RequeueAfter > 0 && o.Exact:
+		return ctrl.Result{RequeueAfter: o.RequeueAfter}, nil
 	case o.RequeueAfter > 0:
 		return ctrl.Result{RequeueAfter: withJitter(o.RequeueAfter)}, nil
 	}

@@ -23,6 +23,7 @@ import (
 	"flag"
 	"fmt"
 	"reflect"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -68,6 +69,9 @@ type Options struct {
 	SwitchboardRetryInterval time.Duration
 	// RetryBaseDelay and RetryMaxDelay bound the exponential backoff after transient errors.
 	RetryBaseDelay, RetryMaxDelay time.Duration
+	// DefaultTTLAfterFinished applies to ConversationControls without
+	// spec.ttlSecondsAfterFinished; nil (the default) keeps them.
+	DefaultTTLAfterFinished *time.Duration
 }
 
 // DefaultOptions are the flags' defaults.
@@ -109,6 +113,18 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 		"How often a ConversationControl waiting for its Switchboard looks again.")
 	fs.DurationVar(&o.RetryBaseDelay, "retry-base-delay", d.RetryBaseDelay, "First delay of the backoff after a transient error.")
 	fs.DurationVar(&o.RetryMaxDelay, "retry-max-delay", d.RetryMaxDelay, "Longest delay of the backoff after transient errors.")
+	fs.Func("default-ttl-seconds-after-finished",
+		"Delete finished ConversationControls without spec.ttlSecondsAfterFinished this many seconds after they finished "+
+			"(0 or more); unset (the default) keeps them.",
+		func(v string) error {
+			n, err := strconv.ParseInt(v, 10, 32)
+			if err != nil || n < 0 {
+				return fmt.Errorf("%q is not a number of seconds of 0 or more", v)
+			}
+			d := time.Duration(n) * time.Second
+			o.DefaultTTLAfterFinished = &d
+			return nil
+		})
 }
 
 // Validate checks the options; its errors name the flag and what it allows.
@@ -173,6 +189,8 @@ type Dependencies struct {
 	Metrics *Metrics
 	// Client overrides the manager's client (optional; tests wrap it to inject faults).
 	Client client.Client
+	// Now is the ConversationControl reconciler's clock (optional; tests move it).
+	Now func() time.Time
 }
 
 // Setup registers both reconcilers with the given dependencies.
@@ -193,6 +211,8 @@ func Setup(mgr ctrl.Manager, opts Options, deps Dependencies) error {
 		Recorder:                 mgr.GetEventRecorder(FieldOwner),
 		DeletionTimeout:          opts.DeletionTimeout,
 		SwitchboardRetryInterval: opts.SwitchboardRetryInterval,
+		DefaultTTLAfterFinished:  opts.DefaultTTLAfterFinished,
+		Now:                      deps.Now,
 	}
 	return ccr.SetupWithManager(mgr, opts)
 }

@@ -80,6 +80,12 @@ func (c conditions) retrying(reason, message string) {
 }
 
 // stalled marks the object as stuck until something changes (Stalled=True, Ready=False).
+// stalledWith tells whether Stalled is True with reason.
+func (c conditions) stalledWith(reason string) bool {
+	s := meta.FindStatusCondition(*c.list, sbv1.ConditionStalled)
+	return s != nil && s.Status == metav1.ConditionTrue && s.Reason == reason
+}
+
 func (c conditions) stalled(reason, message string) {
 	meta.RemoveStatusCondition(c.list, sbv1.ConditionReconciling)
 	c.set(sbv1.ConditionStalled, metav1.ConditionTrue, reason, message)

@@ -148,6 +148,10 @@ const testManagerLabel = "test.switchboard.conversations.dev/manager"
 // the objects whose testManagerLabel equals partition ("" for unlabelled objects), until
 // ctx ends or its stop is called. reg must be a registry of its own (NewMetrics registers
 // once per registry); edit may change the manager's options (leader election, say).
+// managerClock, when set, is the clock of the managers startManager starts (a spec sets it
+// around its own runManager call).
+var managerClock func() time.Time
+
 func startManager(ctx context.Context, restCfg *rest.Config, name, partition string, opts Options, reg *prometheus.Registry,
 	edit func(*ctrl.Options)) *runningManager {
 	selector := labels.NewSelector()
@@ -177,6 +181,7 @@ func startManager(ctx context.Context, restCfg *rest.Config, name, partition str
 		Connector: &SecretConnector{Reader: mgr.GetAPIReader(), AllowedHosts: opts.AllowedEndpointHosts,
 			Metrics: sunshine.NewMetrics(reg), Timeout: opts.APITimeout},
 		Metrics: NewMetrics(reg),
+		Now:     managerClock,
 		Client:  interceptor.NewClient(withoutWatch{mgr.GetClient()}, interceptor.Funcs{SubResourcePatch: injectedPatchFault}),
 	})
 	Expect(err).NotTo(HaveOccurred())

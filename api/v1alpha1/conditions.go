@@ -134,6 +134,8 @@ const (
 	EventReasonHandoffRefused = "HandoffRefused"
 	// EventReasonDriftDetected: the live state moved away from the desired state.
 	EventReasonDriftDetected = "DriftDetected"
+	// EventReasonExpired: the object finished and its TTL ran out, so the operator deleted it.
+	EventReasonExpired = "Expired"
 	// EventReasonReleaseSkipped: deletion with policy Release found the conversation
 	// elsewhere, or gave up after the deletion timeout.
 	EventReasonReleaseSkipped = "ReleaseSkipped"
