@@ -269,14 +269,22 @@ func TestEveryDeliveryOfTheSimulatorConformsToTheWebhookSchemas(t *testing.T) {
 		func() error {
 			return client.OfferControl(ctx, "c1", sunshine.OfferControlRequest{SwitchboardIntegration: "bot", Metadata: metadata})
 		},
-		func() error { return client.AcceptControl(ctx, "c1", sunshine.AcceptControlRequest{Metadata: metadata}) },
+		func() error {
+			return client.AcceptControl(ctx, "c1", sunshine.AcceptControlRequest{Metadata: metadata})
+		},
 		func() error {
 			return client.ReleaseControl(ctx, "c1", sunshine.ReleaseControlRequest{Reason: sunshine.ReasonTicketClosed})
 		},
-		func() error { return client.PassControl(ctx, "c1", sunshine.PassControlRequest{SwitchboardIntegration: "nobody"}) },
-		func() error { return client.OfferControl(ctx, "c1", sunshine.OfferControlRequest{SwitchboardIntegration: "nobody"}) },
+		func() error {
+			return client.PassControl(ctx, "c1", sunshine.PassControlRequest{SwitchboardIntegration: "nobody"})
+		},
+		func() error {
+			return client.OfferControl(ctx, "c1", sunshine.OfferControlRequest{SwitchboardIntegration: "nobody"})
+		},
 		func() error { return client.AcceptControl(ctx, "c1", sunshine.AcceptControlRequest{}) },
-		func() error { return sim.SetConversation("app-1", "c1", sunshinetest.ConversationState{Active: "bot", Pending: "agent"}) },
+		func() error {
+			return sim.SetConversation("app-1", "c1", sunshinetest.ConversationState{Active: "bot", Pending: "agent"})
+		},
 	}
 	for i, call := range calls {
 		if err := call(); err != nil {

@@ -86,6 +86,22 @@
 //     so concurrent actions on one conversation are serialised.
 //   - 7#23: `next` may form cycles but not point at its own integration.
 //
+// # Webhooks
+//
+// Custom integrations and their webhooks (hooks.go) are created through the
+// API only (the seed has none); the simulator creates integrations of type
+// custom only (others answer 400 "Invalid integration type"). Assumptions
+// where the document is silent: the 11th webhook of an app answers 400
+// bad_request "An app is limited to 10 webhooks"; a failed HEAD check at
+// creation answers 400 bad_request; integration responses list the
+// integration's webhooks with their secrets; an integration key may use the
+// webhook routes of its own integration (or "me") only, and no integration
+// route (403). Deliveries (deliveries.go) follow the document's retry policy
+// with the attempt spacing 1, 2, 4 and 8 minutes; an event goes to every
+// webhook of the app subscribed to its trigger (7#12), with one id for all
+// of them; a move made outside the API sends the events it amounts to
+// (releaseControl, acceptControl, passControl, then offerControl).
+//
 // Also: a non-empty body must be sent as application/json (else 400); an
 // empty body is accepted only by releaseControl. A GET of an unknown
 // conversation creates nothing. Conversations are `personal`, with empty
