@@ -53,7 +53,7 @@
 //     unresolvable target, offer to the active integration) or
 //     switchboard_invalid_action (accept with nothing pending), state
 //     unchanged; with WithAsyncFailures they answer 200 {} instead, still
-//     without changing the state (no webhooks are simulated).
+//     without changing the state, and send the :failure event.
 //   - 7#2: an ambiguous target answers 400 bad_request (200 {} in async mode).
 //   - 7#3: integration names are unique per switchboard (checked in the seed).
 //   - 7#6: `next` is relative to the caller's integration for integration
