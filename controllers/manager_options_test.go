@@ -112,7 +112,7 @@ func TestStripUnreadFieldsKeepsWhatTheOperatorReads(t *testing.T) {
 	cc := &sbv1.ConversationControl{ObjectMeta: metav1.ObjectMeta{
 		Name: "vip", Namespace: "support", CreationTimestamp: metav1.NewTime(changed.Add(-time.Hour)),
 		Annotations: map[string]string{
-			LastAppliedAnnotation:       `{"apiVersion":"switchboard.conversations.dev/v1alpha1","kind":"ConversationControl"}`,
+			LastAppliedAnnotation:      `{"apiVersion":"switchboard.conversations.dev/v1alpha1","kind":"ConversationControl"}`,
 			sbv1.AnnotationRequestedAt: "1",
 		},
 		ManagedFields: []metav1.ManagedFieldsEntry{
