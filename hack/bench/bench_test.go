@@ -8,8 +8,8 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"strconv"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -322,5 +322,38 @@ func TestParseCountsWantsIncreasingCounts(t *testing.T) {
 		if _, err := parseCounts(bad); err == nil || !strings.Contains(err.Error(), "-scale") {
 			t.Errorf("parseCounts(%q) = %v, want an error naming -scale", bad, err)
 		}
+	}
+}
+
+func TestChartDrawsTheHandoffsAndTheLatencyHistogram(t *testing.T) {
+	dir := t.TempDir()
+	rep := &Report{StartedAt: time.Now(), Revision: "0123456789abcdef", Settings: Settings{N: 3}}
+	rep.Results.AllReadySeconds, rep.Results.Ratio = 2, 1.4
+	d := chartData{
+		actionsAt: []time.Duration{100 * time.Millisecond, time.Second, 2 * time.Second},
+		latencies: []time.Duration{10 * time.Millisecond, 10 * time.Millisecond, 200 * time.Millisecond},
+	}
+	path, err := writeChart(dir, rep, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path) //nolint:gosec // G304: the file the test just wrote
+	if err != nil {
+		t.Fatal(err)
+	}
+	svg := string(data)
+	if !strings.HasPrefix(svg, "<svg") || !strings.HasSuffix(svg, "</svg>\n") {
+		t.Fatalf("not an SVG document:\n%s", svg)
+	}
+	// The cumulative line has the origin and one point per handoff; the histogram one bar
+	// per non-empty bucket (two latencies share the first).
+	if line := svg[strings.Index(svg, "<polyline"):]; strings.Count(line[:strings.Index(line, "/>")], ",") != 4 {
+		t.Errorf("the handoff line does not have 4 points:\n%s", svg)
+	}
+	if n := strings.Count(svg, "<rect"); n != 2 {
+		t.Errorf("%d histogram bars, want 2:\n%s", n, svg)
+	}
+	if !strings.Contains(svg, "ratio 1.40") {
+		t.Error("the title does not give the ratio")
 	}
 }

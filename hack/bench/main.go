@@ -220,7 +220,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if _, err := fmt.Fprintf(stdout, "\nreport: %s\nmanager log: %s\n", path, logPath); err != nil {
+	chart, err := writeChart(o.OutDir, rep, b.chart)
+	if err != nil {
+		return err
+	}
+	if _, err := fmt.Fprintf(stdout, "\nreport: %s\nchart: %s\nmanager log: %s\n", path, chart, logPath); err != nil {
 		return err
 	}
 	return runErr
@@ -228,6 +232,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 // bench is one run.
 type bench struct {
+	// chart is the data of the report's SVG chart, taken when every object was Ready.
+	chart   chartData
 	opts    options
 	stderr  io.Writer
 	sampler *sampler
@@ -412,6 +418,7 @@ func (b *bench) run(ctx context.Context, started time.Time) (*Report, error) {
 	}
 	res.Ready = ready.count()
 	res.AllReadySeconds = end.Sub(start).Seconds()
+	b.chart = b.tracker.chartData(start)
 	if res.BaselineSeconds > 0 {
 		res.Ratio = res.AllReadySeconds / res.BaselineSeconds
 	}

@@ -562,4 +562,3 @@ func writeScaleTable(out io.Writer, r *ScaleReport) error {
 		rs.Objects, seconds(rs.SyncedSeconds), millis(rs.NewObjectWaitSeconds), describeMap(rs.VendorCallsFirstMinute), mib(rs.HighWater))
 	return err
 }
-
