@@ -117,9 +117,9 @@ func TestStripUnreadFieldsKeepsWhatTheOperatorReads(t *testing.T) {
 		},
 		ManagedFields: []metav1.ManagedFieldsEntry{
 			{Manager: "kubectl", Operation: metav1.ManagedFieldsOperationUpdate, Time: &changed,
-				FieldsType: "FieldsV1", FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:spec":{"f:state":{}}}`)}},
+				FieldsType: "FieldsV1", FieldsV1: metav1.NewFieldsV1(`{"f:spec":{"f:state":{}}}`)},
 			{Manager: FieldOwner, Operation: metav1.ManagedFieldsOperationUpdate, Subresource: "status", Time: &changed,
-				FieldsType: "FieldsV1", FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:status":{}}`)}},
+				FieldsType: "FieldsV1", FieldsV1: metav1.NewFieldsV1(`{"f:status":{}}`)},
 		},
 	}}
 	before := lastChange(cc)

@@ -69,7 +69,7 @@ func startShardManager(name string, shard ManagerOptions, edit func(*ctrl.Option
 	Expect(err).NotTo(HaveOccurred())
 	s := &shardManager{reconciled: map[client.ObjectKey]int{}}
 	reg := prometheus.NewRegistry()
-	err = Setup(mgr, suiteOptions, Dependencies{ //nolint:contextcheck // indexes are registered before the manager starts, outside any request
+	err = Setup(mgr, suiteOptions, Dependencies{
 		Connector: &SecretConnector{Reader: mgr.GetAPIReader(), AllowedHosts: suiteOptions.AllowedEndpointHosts,
 			Metrics: sunshine.NewMetrics(reg), Timeout: suiteOptions.APITimeout},
 		Metrics: NewMetrics(reg),
@@ -143,7 +143,7 @@ var _ = Describe("Sharding with --watch-label-selector", func() {
 
 		// Both Switchboards are Ready only if their shard's manager reconciled them.
 		envA, envB := newEnvFor("shard-a"), newEnvFor("shard-b")
-		var objectsA, objectsB []*sbv1.ConversationControl
+		objectsA, objectsB := make([]*sbv1.ConversationControl, 0, 3), make([]*sbv1.ConversationControl, 0, 3)
 		for i := range 3 {
 			objectsA = append(objectsA, envA.control(fmt.Sprintf("a-%d", i), newConversation("bot", ""), sbv1.StateActive, "agent-workspace"))
 			objectsB = append(objectsB, envB.control(fmt.Sprintf("b-%d", i), newConversation("bot", ""), sbv1.StateActive, "agent-workspace"))

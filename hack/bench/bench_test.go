@@ -337,7 +337,7 @@ func TestChartDrawsTheHandoffsAndTheLatencyHistogram(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, err := os.ReadFile(path) //nolint:gosec // G304: the file the test just wrote
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}

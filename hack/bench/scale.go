@@ -145,7 +145,7 @@ func runScale(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer func() { _ = s.mgrLog.Close() }()
-	if err := s.startManager(); err != nil {
+	if err := s.startManager(ctx); err != nil {
 		return err
 	}
 	if err := waitSwitchboardReady(ctx, s.c); err != nil {
@@ -160,8 +160,8 @@ func runScale(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		step.RSSPerObject = float64(int64(step.RSS)-int64(rep.Idle.RSS)) / float64(n)
-		step.HeapPerObject = float64(int64(step.HeapAfterGC)-int64(rep.Idle.HeapAfterGC)) / float64(n)
+		step.RSSPerObject = (float64(step.RSS) - float64(rep.Idle.RSS)) / float64(n)
+		step.HeapPerObject = (float64(step.HeapAfterGC) - float64(rep.Idle.HeapAfterGC)) / float64(n)
 		rep.Steps = append(rep.Steps, step)
 		s.progress("%d objects: RSS %s, heap after GC %s", n, mib(step.RSS), mib(step.HeapAfterGC))
 	}
@@ -258,7 +258,7 @@ func (s *scaleRun) startSimulator(ctx context.Context, conversations int, starte
 }
 
 // startManager starts bin/manager as a process of its own.
-func (s *scaleRun) startManager() error {
+func (s *scaleRun) startManager(ctx context.Context) error {
 	metricsAddr, err := freeAddress()
 	if err != nil {
 		return err
@@ -277,7 +277,7 @@ func (s *scaleRun) startManager() error {
 		return fmt.Errorf("starting the manager %s: %w", s.o.ManagerBin, err)
 	}
 	s.mgr = cmd
-	return waitHTTP(context.Background(), s.metrics, 30*time.Second)
+	return waitHTTP(ctx, s.metrics, 30*time.Second)
 }
 
 // stopManager stops the manager process (SIGTERM, as the kubelet does) and waits for it.
@@ -304,9 +304,10 @@ func waitHTTP(ctx context.Context, url string, timeout time.Duration) error {
 			if resp.StatusCode == http.StatusOK {
 				return nil
 			}
+			err = fmt.Errorf("answered %s", resp.Status)
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%s did not answer 200 within %s (last error %v)", url, timeout, err)
+			return fmt.Errorf("%s did not answer 200 within %s (last error: %w)", url, timeout, err)
 		}
 		if err := sleep(ctx, 100*time.Millisecond); err != nil {
 			return err
@@ -443,7 +444,7 @@ func (s *scaleRun) waitReady(ctx context.Context, n int) error {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("only %d of %d objects Ready after %s (%v)", m.ready, n, s.o.Timeout, err)
+			return fmt.Errorf("only %d of %d objects Ready after %s (last scrape: %w)", m.ready, n, s.o.Timeout, err)
 		}
 		if time.Since(last) > 30*time.Second {
 			s.progress("%d of %d Ready", m.ready, n)
@@ -482,7 +483,7 @@ func (s *scaleRun) restart(ctx context.Context) (ScaleRestart, error) {
 		return r, err
 	}
 	start := time.Now()
-	if err := s.startManager(); err != nil {
+	if err := s.startManager(ctx); err != nil {
 		return r, err
 	}
 	for {
