@@ -192,7 +192,16 @@ BENCH_FLAGS ?=
 
 .PHONY: bench
 bench: envtest ## Measure BENCH_N handoffs against envtest and the simulator, and a baseline; prints a table, writes bin/bench/.
-	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go run ./hack/bench -n $(BENCH_N) $(BENCH_FLAGS)
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go run ./hack/bench -n $(BENCH_N) -revision "$(IMAGE_REVISION)" $(BENCH_FLAGS)
+
+# Steps of `make bench-scale`: ConversationControls the manager holds at each measurement.
+BENCH_SCALE ?= 1000,10000,50000
+
+.PHONY: bench-scale
+bench-scale: build envtest ## Memory of the real bin/manager with BENCH_SCALE objects (a process of its own, with the simulator program), and a restart.
+	go build -o $(LOCALBIN)/sunshine-sim ./hack/sunshine-sim
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go run ./hack/bench -scale $(BENCH_SCALE) -revision "$(IMAGE_REVISION)" \
+		-manager-bin $(LOCALBIN)/manager -simulator-bin $(LOCALBIN)/sunshine-sim $(BENCH_FLAGS)
 
 ##@ Reliability
 

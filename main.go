@@ -19,6 +19,7 @@ limitations under the License.
 package main
 
 import (
+	"errors"
 	"flag"
 	"os"
 
@@ -55,6 +56,7 @@ func main() {
 		kubeAPIQPS           float64
 		kubeAPIBurst         int
 		opts                 controllers.Options
+		mgrOpts              controllers.ManagerOptions
 	)
 	metricsOpts.BindFlags(flag.CommandLine)
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "The address the health and readiness probes bind to.")
@@ -66,12 +68,13 @@ func main() {
 		"Client-side limit of queries per second to the Kubernetes API server; 0 keeps none and relies on the API server's priority and fairness.")
 	flag.IntVar(&kubeAPIBurst, "kube-api-burst", 0, "Burst of the client-side limit set by --kube-api-qps.")
 	opts.BindFlags(flag.CommandLine)
+	mgrOpts.BindFlags(flag.CommandLine)
 	zapOpts := zap.Options{Development: false}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
 
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
-	if err := opts.Validate(); err != nil {
+	if err := errors.Join(opts.Validate(), mgrOpts.Validate()); err != nil {
 		setupLog.Error(err, "Invalid flags")
 		os.Exit(2)
 	}
@@ -82,17 +85,24 @@ func main() {
 	if kubeAPIQPS > 0 {
 		restConfig.QPS, restConfig.Burst = float32(kubeAPIQPS), max(kubeAPIBurst, int(kubeAPIQPS))
 	}
-	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
+	managerOptions := ctrl.Options{
 		Scheme:                  scheme,
 		Metrics:                 metricsOpts.ServerOptions(),
 		HealthProbeBindAddress:  probeAddr,
 		LeaderElection:          enableLeaderElection,
-		LeaderElectionID:        "switchboard-operator.conversations.dev",
 		LeaderElectionNamespace: leaderElectionNS,
 		// Secrets are read on demand with a plain GET: the manager must not cache (and so
 		// list and watch) every Secret of the cluster.
 		Client: client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}},
-	})
+	}
+	// The watch label selector, the cache transform, the Lease's name and warm-up.
+	if err := mgrOpts.ApplyTo(&managerOptions); err != nil {
+		setupLog.Error(err, "Invalid flags")
+		os.Exit(2)
+	}
+	setupLog.Info("Shard", "watchLabelSelector", mgrOpts.WatchLabelSelector, "leaderElectionID", managerOptions.LeaderElectionID,
+		"enableWarmup", mgrOpts.EnableWarmup)
+	mgr, err := ctrl.NewManager(restConfig, managerOptions)
 	if err != nil {
 		setupLog.Error(err, "Unable to create the manager")
 		os.Exit(1)

@@ -1,14 +1,14 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
+	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -85,27 +85,24 @@ func TestPercentileIsNearestRank(t *testing.T) {
 	}
 }
 
-func TestParseProcStatusKeepsKilobyteFiguresAsBytes(t *testing.T) {
-	status := "Name:\tbench\nVmHWM:\t  2048 kB\nVmRSS:\t  1024 kB\nThreads:\t12\n"
-	got, err := parseProcStatus(bufio.NewScanner(strings.NewReader(status)))
-	if err != nil {
-		t.Fatal(err)
+func TestProcReadersReadThisProcessAndFindItsChildren(t *testing.T) {
+	rss, hwm, err := processMemory(os.Getpid())
+	if err != nil || rss == 0 || hwm < rss {
+		t.Errorf("processMemory(self) = RSS %d, VmHWM %d, %v; want RSS > 0 and VmHWM >= RSS", rss, hwm, err)
 	}
-	if got["VmHWM"] != 2048*1024 || got["VmRSS"] != 1024*1024 {
-		t.Errorf("parseProcStatus = %v", got)
+	deadline := time.Now().Add(time.Second)
+	for time.Now().Before(deadline) { // burn a little CPU so that the tick counter moves
 	}
-	if _, ok := got["Threads"]; ok {
-		t.Error("a figure without kB was kept")
+	if cpu := cpuSeconds(map[string]int{"self": os.Getpid()}); cpu["self"] <= 0 {
+		t.Errorf("cpuSeconds(self) = %v, want > 0", cpu)
 	}
-}
-
-func TestParseProcStatReadsCommandsWithSpacesAndParentheses(t *testing.T) {
-	comm, ppid, ok := parseProcStat("4242 (kube (api) server) S 17 4242 4242 0 -1")
-	if !ok || comm != "kube (api) server" || ppid != 17 {
-		t.Errorf("parseProcStat = %q %d %v", comm, ppid, ok)
+	child := exec.Command("sleep", "30")
+	if err := child.Start(); err != nil {
+		t.Skipf("cannot start sleep: %v", err)
 	}
-	if _, _, ok := parseProcStat("garbage"); ok {
-		t.Error("garbage parsed")
+	defer func() { _ = child.Process.Kill(); _ = child.Wait() }()
+	if got := childProcesses("sleep", "etcd"); got["sleep"] != child.Process.Pid || len(got) != 1 {
+		t.Errorf("childProcesses = %v, want only sleep with pid %d", got, child.Process.Pid)
 	}
 }
 
@@ -215,18 +212,6 @@ func TestTargetsAndTable(t *testing.T) {
 	}
 }
 
-func TestParseProcStatCPUAddsUserAndSystemTime(t *testing.T) {
-	// Fields: pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime ...
-	stat := "4242 (etcd) S 17 4242 4242 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 12 0"
-	got, ok := parseProcStatCPU(stat)
-	if !ok || got != 3.0 {
-		t.Errorf("parseProcStatCPU = %v %v, want 3s", got, ok)
-	}
-	if _, ok := parseProcStatCPU("4242 (etcd) S 17"); ok {
-		t.Error("a short stat parsed")
-	}
-}
-
 func TestDropEventsAnswersEventCreatesInPlaceOfTheServer(t *testing.T) {
 	c := newRequestCounter()
 	c.dropEvents = true
@@ -328,33 +313,47 @@ func TestCounterCountsFailedRequestsApart(t *testing.T) {
 	}
 }
 
-func TestGitRevisionReadsLooseAndPackedRefs(t *testing.T) {
+func TestParseCountsWantsIncreasingCounts(t *testing.T) {
+	got, err := parseCounts("1000, 10000,50000")
+	if err != nil || !slices.Equal(got, []int{1000, 10000, 50000}) {
+		t.Errorf("parseCounts = %v, %v", got, err)
+	}
+	for _, bad := range []string{"", "0", "1000,1000", "10000,1000", "ten"} {
+		if _, err := parseCounts(bad); err == nil || !strings.Contains(err.Error(), "-scale") {
+			t.Errorf("parseCounts(%q) = %v, want an error naming -scale", bad, err)
+		}
+	}
+}
+
+func TestChartDrawsTheHandoffsAndTheLatencyHistogram(t *testing.T) {
 	dir := t.TempDir()
-	git := filepath.Join(dir, ".git")
-	write := func(name, content string) {
-		t.Helper()
-		path := filepath.Join(git, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
+	rep := &Report{StartedAt: time.Now(), Revision: "0123456789abcdef", Settings: Settings{N: 3}}
+	rep.Results.AllReadySeconds, rep.Results.Ratio = 2, 1.4
+	d := chartData{
+		actionsAt: []time.Duration{100 * time.Millisecond, time.Second, 2 * time.Second},
+		latencies: []time.Duration{10 * time.Millisecond, 10 * time.Millisecond, 200 * time.Millisecond},
 	}
-	if got := gitRevision(dir); got != "" {
-		t.Errorf("without .git: %q", got)
+	path, err := writeChart(dir, rep, d)
+	if err != nil {
+		t.Fatal(err)
 	}
-	write("HEAD", "ref: refs/heads/main\n")
-	write("packed-refs", "# pack-refs with: peeled\naaaa refs/heads/other\nbbbb refs/heads/main\n")
-	if got := gitRevision(dir); got != "bbbb" {
-		t.Errorf("packed: %q", got)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
 	}
-	write("refs/heads/main", "cccc\n")
-	if got := gitRevision(dir); got != "cccc" {
-		t.Errorf("loose: %q", got)
+	svg := string(data)
+	if !strings.HasPrefix(svg, "<svg") || !strings.HasSuffix(svg, "</svg>\n") {
+		t.Fatalf("not an SVG document:\n%s", svg)
 	}
-	write("HEAD", "dddd\n")
-	if got := gitRevision(dir); got != "dddd" {
-		t.Errorf("detached: %q", got)
+	// The cumulative line has the origin and one point per handoff; the histogram one bar
+	// per non-empty bucket (two latencies share the first).
+	if line := svg[strings.Index(svg, "<polyline"):]; strings.Count(line[:strings.Index(line, "/>")], ",") != 4 {
+		t.Errorf("the handoff line does not have 4 points:\n%s", svg)
+	}
+	if n := strings.Count(svg, "<rect"); n != 2 {
+		t.Errorf("%d histogram bars, want 2:\n%s", n, svg)
+	}
+	if !strings.Contains(svg, "ratio 1.40") {
+		t.Error("the title does not give the ratio")
 	}
 }

@@ -92,6 +92,10 @@ type options struct {
 	CRDDir               string
 	CPUProfile           bool
 	DropEvents           bool
+	Revision             string
+	Scale                string
+	ManagerBin           string
+	SimulatorBin         string
 }
 
 // parseFlags parses and checks the flags.
@@ -120,6 +124,11 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.BoolVar(&o.CPUProfile, "cpuprofile", false, "write a CPU profile of the operator run (this process) next to the report")
 	fs.BoolVar(&o.DropEvents, "drop-events", false, "experiment: answer the manager's Event creates in the bench instead of "+
 		"sending them to the API server, to measure what Events cost (the targets are then not evaluated for writes)")
+	fs.StringVar(&o.Revision, "revision", "", "the commit the bench runs (the Makefile passes `git rev-parse HEAD`)")
+	fs.StringVar(&o.Scale, "scale", "", "scale mode: grow to these counts of ConversationControls (such as 1000,10000,50000) with the "+
+		"manager and the simulator as processes of their own, and report memory per object and a restart")
+	fs.StringVar(&o.ManagerBin, "manager-bin", filepath.Join("bin", "manager"), "scale mode: the manager binary")
+	fs.StringVar(&o.SimulatorBin, "simulator-bin", filepath.Join("bin", "sunshine-sim"), "scale mode: the simulator program")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -182,6 +191,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := os.MkdirAll(o.OutDir, 0o750); err != nil {
 		return err
 	}
+	if o.Scale != "" {
+		return runScale(ctx, o, stdout, stderr)
+	}
 	started := time.Now()
 	logPath := filepath.Join(o.OutDir, fmt.Sprintf("bench-%d-%s.log", o.N, started.Format("20060102-150405")))
 	logFile, err := os.Create(logPath)
@@ -208,7 +220,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if _, err := fmt.Fprintf(stdout, "\nreport: %s\nmanager log: %s\n", path, logPath); err != nil {
+	chart, err := writeChart(o.OutDir, rep, b.chart)
+	if err != nil {
+		return err
+	}
+	if _, err := fmt.Fprintf(stdout, "\nreport: %s\nchart: %s\nmanager log: %s\n", path, chart, logPath); err != nil {
 		return err
 	}
 	return runErr
@@ -216,6 +232,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 // bench is one run.
 type bench struct {
+	// chart is the data of the report's SVG chart, taken when every object was Ready.
+	chart   chartData
 	opts    options
 	stderr  io.Writer
 	sampler *sampler
@@ -261,7 +279,7 @@ func (b *bench) run(ctx context.Context, started time.Time) (*Report, error) {
 	o := b.opts
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	rep := &Report{StartedAt: started, Revision: gitRevision("."), Machine: machineInfo(), Settings: b.settings()}
+	rep := &Report{StartedAt: started, Revision: o.Revision, Machine: machineInfo(), Settings: b.settings()}
 	res := &rep.Results
 	b.sampler = newSampler(100 * time.Millisecond)
 	go b.sampler.run(ctx)
@@ -400,6 +418,7 @@ func (b *bench) run(ctx context.Context, started time.Time) (*Report, error) {
 	}
 	res.Ready = ready.count()
 	res.AllReadySeconds = end.Sub(start).Seconds()
+	b.chart = b.tracker.chartData(start)
 	if res.BaselineSeconds > 0 {
 		res.Ratio = res.AllReadySeconds / res.BaselineSeconds
 	}
@@ -517,8 +536,8 @@ func (b *bench) fillMemory(rep *Report) {
 		pids[k] = v
 	}
 	for name, pid := range pids {
-		if st, err := readProcStatus(pid); err == nil {
-			m.HighWaterRSS[name] = st["VmHWM"]
+		if _, hwm, err := processMemory(pid); err == nil {
+			m.HighWaterRSS[name] = hwm
 		}
 	}
 }

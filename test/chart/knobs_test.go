@@ -31,8 +31,10 @@ import (
 
 // release is a rendered chart, decoded.
 type release struct {
-	objs   objects
-	deploy appsv1.Deployment
+	objs objects
+	// deploy is the manager's Deployment (the first, with shards); deploys are all of them.
+	deploy  appsv1.Deployment
+	deploys []appsv1.Deployment
 }
 
 // pod is the manager's pod template.
@@ -92,10 +94,20 @@ func (r *release) noArg(t *testing.T, prefix string) {
 func renderRelease(t *testing.T, values map[string]any) *release {
 	t.Helper()
 	r := &release{objs: mustRender(t, values)}
-	r.objs.one(t, "Deployment", &r.deploy)
-	if n := len(r.deploy.Spec.Template.Spec.Containers); n != 1 {
-		t.Fatalf("the Deployment has %d containers, want 1", n)
+	for _, u := range r.objs.kind("Deployment") {
+		var d appsv1.Deployment
+		if err := k8sruntime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &d); err != nil {
+			t.Fatalf("decoding %s: %v", key(u), err)
+		}
+		if n := len(d.Spec.Template.Spec.Containers); n != 1 {
+			t.Fatalf("the Deployment %s has %d containers, want 1", d.Name, n)
+		}
+		r.deploys = append(r.deploys, d)
 	}
+	if len(r.deploys) == 0 {
+		t.Fatal("the chart renders no Deployment")
+	}
+	r.deploy = r.deploys[0]
 	return r
 }
 
@@ -201,6 +213,36 @@ var knobs = []knob{
 	flag("manager.kubeAPIQPS", 50.5, "--kube-api-qps=50.5"),
 	flag("manager.kubeAPIBurst", 100, "--kube-api-burst=100"),
 	flag("manager.logLevel", "debug", "--zap-log-level=debug"),
+	flag("manager.watchLabelSelector", "switchboard.conversations.dev/shard=a", "--watch-label-selector=switchboard.conversations.dev/shard=a"),
+	flag("manager.shard", "a", "--shard=a"),
+	flag("manager.enableWarmup", true, "--enable-warmup"),
+	{"shards render one Deployment per shard, each with its selector, shard and pods of its own", map[string]any{"shards": []any{
+		map[string]any{"name": "a", "watchLabelSelector": "switchboard.conversations.dev/shard=a"},
+		map[string]any{"name": "b", "watchLabelSelector": "switchboard.conversations.dev/shard in (b,c)"},
+	}}, func(t *testing.T, r *release) {
+		if len(r.deploys) != 2 {
+			t.Fatalf("%d Deployments rendered, want 2", len(r.deploys))
+		}
+		for i, want := range []struct{ name, selector, shard string }{
+			{fullname + "-controller-manager-a", "--watch-label-selector=switchboard.conversations.dev/shard=a", "a"},
+			{fullname + "-controller-manager-b", "--watch-label-selector=switchboard.conversations.dev/shard in (b,c)", "b"},
+		} {
+			d := r.deploys[i]
+			one := &release{objs: r.objs, deploy: d}
+			if d.Name != want.name {
+				t.Errorf("Deployment %d is %s, want %s", i, d.Name, want.name)
+			}
+			one.wantArg(t, want.selector)
+			one.wantArg(t, "--shard="+want.shard)
+			one.wantArg(t, "--leader-elect")
+			if got := d.Spec.Selector.MatchLabels["switchboard.conversations.dev/shard"]; got != want.shard {
+				t.Errorf("%s selects pods of shard %q, want %q", d.Name, got, want.shard)
+			}
+			if got := d.Spec.Template.Labels["switchboard.conversations.dev/shard"]; got != want.shard {
+				t.Errorf("%s's pods are labelled shard %q, want %q", d.Name, got, want.shard)
+			}
+		}
+	}},
 	{"extraArgs come last, as given", map[string]any{"extraArgs": []any{"--zap-devel", "--zap-encoder=console"}},
 		func(t *testing.T, r *release) {
 			args := r.manager().Args

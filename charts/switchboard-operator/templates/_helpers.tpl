@@ -77,10 +77,12 @@ defaulting to the chart's appVersion).
 
 {{/*
 The manager's arguments: the flags config/default sets, then one flag per non-empty
-value under .Values.manager, then extraArgs.
+value under .Values.manager (a shard's entry, when .shard is set, gives the selector and the
+shard), then extraArgs. The context is the root context with .shard added.
 */}}
 {{- define "switchboard-operator.args" -}}
 {{- $m := .Values.manager }}
+{{- $shard := .shard }}
 {{- if .Values.leaderElection.enabled }}
 - --leader-elect
 {{- end }}
@@ -134,6 +136,20 @@ value under .Values.manager, then extraArgs.
 {{- end }}
 {{- with $m.logLevel }}
 - --zap-log-level={{ . }}
+{{- end }}
+{{- if $shard }}
+- --watch-label-selector={{ $shard.watchLabelSelector }}
+- --shard={{ $shard.name }}
+{{- else }}
+{{- with $m.watchLabelSelector }}
+- --watch-label-selector={{ . }}
+{{- end }}
+{{- with $m.shard }}
+- --shard={{ . }}
+{{- end }}
+{{- end }}
+{{- if $m.enableWarmup }}
+- --enable-warmup
 {{- end }}
 {{- range .Values.extraArgs }}
 - {{ . | quote }}
