@@ -365,7 +365,8 @@ func TestRenderedClusterRoleIsLeastPrivilege(t *testing.T) {
 		}
 		if slices.Contains(rule.APIGroups, group) {
 			for _, verb := range []string{"create", "delete", "deletecollection"} {
-				if slices.Contains(rule.Verbs, verb) {
+				// The one delete it needs: a ConversationControl whose TTL ran out.
+				if slices.Contains(rule.Verbs, verb) && (verb != "delete" || !slices.Equal(rule.Resources, []string{"conversationcontrols"})) {
 					t.Errorf("rule %d lets the operator %s its own objects (%v); it never does", i, verb, rule.Resources)
 				}
 			}
