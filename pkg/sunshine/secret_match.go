@@ -1,0 +1,29 @@
+/*
+Copyright 2026 The switchboard-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package sunshine
+
+import "crypto/subtle"
+
+// Matches reports whether candidate equals the secret, comparing in constant time
+// (for a given length), so that a webhook receiver checking an X-API-Key header
+// reveals nothing of the secret by its timing. An empty Secret matches nothing.
+func (s Secret) Matches(candidate string) bool {
+	if !s.IsSet() {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(s.value()), []byte(candidate)) == 1
+}
