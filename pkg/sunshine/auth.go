@@ -17,6 +17,7 @@ limitations under the License.
 package sunshine
 
 import (
+	"crypto/subtle"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -117,6 +118,17 @@ func (s Secret) value() string {
 		return ""
 	}
 	return s.reveal()
+}
+
+// Equal reports, in constant time for candidates of the secret's length,
+// whether candidate is the secret; an empty secret equals nothing. It is how
+// a receiver checks the X-API-Key header of a webhook delivery without ever
+// holding the secret as a string.
+func (s Secret) Equal(candidate string) bool {
+	if !s.IsSet() {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(s.value()), []byte(candidate)) == 1
 }
 
 // String returns "[redacted]", or "" for an empty secret.

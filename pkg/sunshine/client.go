@@ -200,6 +200,11 @@ func (c *Client) url(segments ...string) string {
 // retries. It returns *APIError for a non-2xx answer, *RateLimitedError when
 // the limiter refused, and *RequestError when no complete answer arrived.
 func (c *Client) do(ctx context.Context, op, method string, body any, segments ...string) ([]byte, error) {
+	return c.doQuery(ctx, op, method, nil, body, segments...)
+}
+
+// doQuery is do with a query string (nil for none).
+func (c *Client) doQuery(ctx context.Context, op, method string, query url.Values, body any, segments ...string) ([]byte, error) {
 	var payload io.Reader
 	if body != nil {
 		data, err := EncodeJSON(body)
@@ -208,7 +213,11 @@ func (c *Client) do(ctx context.Context, op, method string, body any, segments .
 		}
 		payload = bytes.NewReader(data)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.url(segments...), payload)
+	target := c.url(segments...)
+	if len(query) > 0 {
+		target += "?" + query.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, method, target, payload)
 	if err != nil {
 		return nil, fmt.Errorf("sunshine: %s: building request: %w", op, err)
 	}

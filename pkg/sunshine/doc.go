@@ -22,7 +22,17 @@ limitations under the License.
 //     OfferControl, AcceptControl and ReleaseControl;
 //   - GetConversation, which tells which switchboard integration is active
 //     and which is pending;
-//   - ListSwitchboards and ListSwitchboardIntegrations.
+//   - ListSwitchboards and ListSwitchboardIntegrations;
+//   - the custom integrations and their webhooks, which deliver the
+//     switchboard events: ListCustomIntegrations, CreateCustomIntegration
+//     (type custom with exactly one webhook), GetIntegration,
+//     DeleteIntegration, ListWebhooks, CreateWebhook, GetWebhook (which
+//     returns the webhook's secret), UpdateWebhook and DeleteWebhook. The
+//     vendor allows MaxWebhooksPerApp webhooks per app and sends a HEAD
+//     request to a new webhook's target before creating it. A webhook's
+//     secret is held as a Secret; a receiver checks the X-API-Key header of
+//     a delivery with Secret.Equal, and parses the body with
+//     DecodeWebhookDelivery.
 //
 // A Client acts on one app. Create it with New; it is safe for concurrent use.
 //
