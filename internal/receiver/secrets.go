@@ -102,7 +102,7 @@ func (s *Secrets) Forget(sb types.NamespacedName) {
 func (s *Secrets) Verify(ctx context.Context, sb types.NamespacedName, key string) (bool, error) {
 	s.mu.Lock()
 	entry, held := s.entries[sb]
-	if held && entry.secret.Matches(key) {
+	if held && entry.secret.Equal(key) {
 		s.mu.Unlock()
 		return true, nil
 	}
@@ -124,5 +124,5 @@ func (s *Secrets) Verify(ctx context.Context, sb types.NamespacedName, key strin
 		return false, err
 	}
 	s.Set(sb, secret)
-	return secret.Matches(key), nil
+	return secret.Equal(key), nil
 }
