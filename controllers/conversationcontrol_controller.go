@@ -60,6 +60,12 @@ type ConversationControlReconciler struct {
 	// SwitchboardRetryInterval is how often an object waiting for its Switchboard looks
 	// again (the Switchboard watch usually wakes it sooner).
 	SwitchboardRetryInterval time.Duration
+	// Observations holds what the webhook receiver observed of each conversation
+	// (Observations.Observation); nil without the receiver.
+	Observations *Observations
+
+	// webhookEvents wakes the objects a webhook event concerns (the leader's receiver).
+	webhookEvents chan ccEvent
 
 	// written remembers this process's last write of each object, to tell a cache that
 	// has not caught up with it.
