@@ -47,12 +47,17 @@ func WithMaxConversations(n int) Option {
 //
 //	GET    /_sim/conversations/{appId}/{conversationId}  -> {"active":"bot","pending":""}
 //	PUT    /_sim/conversations/{appId}/{conversationId}  <- {"active":"agent-workspace","pending":""}
-//	       moves (or creates) a conversation as an agent or bot would; answers the new state
+//	       moves (or creates) a conversation as an agent or bot would; answers the new state;
+//	       a move sends its switchboard events to the app's webhooks, unless ?events=false
 //	GET    /_sim/faults                                  -> {"faults":[...]} the active faults
 //	POST   /_sim/faults                                  <- one fault (below); answers {"faults":[...]}
 //	DELETE /_sim/faults                                  clears every fault; answers {"faults":[]}
 //	GET    /_sim/counts                                  -> {"passControl":1,...}
 //	POST   /_sim/reset                                   back to the seed state (faults cleared)
+//	GET    /_sim/deliveries                              -> {"deliveries":[...],"stats":{...}} webhook deliveries
+//	GET    /_sim/delivery-faults                         -> {"faults":[...]} the active delivery faults
+//	POST   /_sim/delivery-faults                         <- one delivery fault; answers {"faults":[...]}
+//	DELETE /_sim/delivery-faults                         clears every delivery fault
 //
 // A fault is the JSON form of a FaultSpec, every field optional, durations
 // in Go's syntax ("250ms", "2s"):
@@ -113,6 +118,8 @@ func (s *Simulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		}
 	case len(seg) == 1 && seg[0] == "faults":
 		s.adminFaults(sw, r)
+	case len(seg) == 1 && (seg[0] == "deliveries" || seg[0] == "delivery-faults"):
+		s.adminDeliveries(sw, r, seg[0]) // admin_deliveries.go
 	case len(seg) == 3 && seg[0] == "conversations" && seg[1] != "" && seg[2] != "":
 		s.adminConversation(sw, r, seg[1], seg[2])
 	default:
@@ -177,7 +184,7 @@ func (s *Simulator) adminConversation(w http.ResponseWriter, r *http.Request, ap
 			f = badRequest(`Body must be {"active":"name","pending":"name"}`)
 		}
 		if f == nil {
-			f = s.setConversationBounded(appID, convID, st)
+			f = s.setConversationBounded(appID, convID, st, r.URL.Query().Get("events") != "false")
 		}
 		if f != nil {
 			writeError(w, f.status, f.code, f.title)
@@ -197,7 +204,7 @@ func (s *Simulator) adminConversation(w http.ResponseWriter, r *http.Request, ap
 
 // setConversationBounded is SetConversation, refusing to create a
 // conversation beyond the bound of WithMaxConversations.
-func (s *Simulator) setConversationBounded(appID, convID string, st ConversationState) *failure {
+func (s *Simulator) setConversationBounded(appID, convID string, st ConversationState, events bool) *failure {
 	s.mu.Lock()
 	full := false
 	if a := s.w.apps[appID]; a != nil && a.convs[convID] == nil {
@@ -215,7 +222,7 @@ func (s *Simulator) setConversationBounded(appID, convID string, st Conversation
 	}
 	// A concurrent PUT may create one more between the check and the set;
 	// the bound is one of memory, not of exact counts.
-	if err := s.SetConversation(appID, convID, st); err != nil {
+	if err := s.setConversation(appID, convID, st, events); err != nil {
 		return badRequest("%s", err.Error())
 	}
 	return nil

@@ -297,6 +297,10 @@ func faultError(op Operation, status int) (string, string) {
 			return codeAppNotFound, "App not found"
 		case OpListSwitchboardIntegrations:
 			return codeSwitchboardNotFound, "Switchboard not found"
+		case OpGetWebhook, OpUpdateWebhook, OpDeleteWebhook:
+			return codeNotFound, "Resource not found"
+		case OpListIntegrations, OpCreateIntegration, OpGetIntegration, OpDeleteIntegration, OpListWebhooks, OpCreateWebhook:
+			return codeIntegrationNotFound, "Integration not found"
 		case "":
 		default:
 			return codeConversationNotFound, "Conversation not found"

@@ -41,6 +41,8 @@ type route struct {
 	method              string
 	appID, convID, sbID string
 	matched             bool
+	// integrationID and webhookID are set on the routes of hooks.go.
+	integrationID, webhookID string
 }
 
 var actions = map[string]Operation{
@@ -89,6 +91,9 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	sw := &statusWriter{ResponseWriter: w}
 	rt := matchRoute(r.URL.EscapedPath())
+	if !rt.matched {
+		rt = matchHooksRoute(r.Method, r.URL.EscapedPath())
+	}
 	var fault *Fault
 	defer func() { s.finish(r, rt, sw.status, start, fault) }()
 	switch {
@@ -127,16 +132,25 @@ func (s *Simulator) logRequest(info RequestInfo) {
 func (s *Simulator) serveOperation(w http.ResponseWriter, r *http.Request, rt route) *Fault {
 	latency, fault := s.takeFault(rt.op)
 	if done, _ := applyFault(w, r, rt.op, latency, fault); done {
+		if fault.kind() == kindNoEffect {
+			s.emitNoEffect(r, rt)
+		}
 		return fault
 	}
 	var body []byte
 	var bodyErr *failure
-	if rt.method == http.MethodPost {
+	if rt.method == http.MethodPost || rt.method == http.MethodPatch {
 		body, bodyErr = readBody(r)
 	}
-	s.mu.Lock()
-	status, resp := s.handle(r, rt, body, bodyErr)
-	s.mu.Unlock()
+	var status int
+	var resp any
+	if isHookOperation(rt.op) {
+		status, resp = s.serveHooks(r, rt, body, bodyErr)
+	} else {
+		s.mu.Lock()
+		status, resp = s.handle(r, rt, body, bodyErr)
+		s.mu.Unlock()
+	}
 	if fault != nil && fault.kind() == kindLostAnswer {
 		dropConnection(w) // handled and applied, but the answer is lost
 		return fault
@@ -186,16 +200,18 @@ func (s *Simulator) handle(r *http.Request, rt route, body []byte, bodyErr *fail
 		return fail(http.StatusNotFound, codeConversationNotFound, "Conversation not found")
 	}
 	who := k.caller()
+	var changed bool
 	switch rt.op {
 	case OpPassControl:
-		_, f = a.pass(c, who, ab.target)
+		changed, f = a.pass(c, who, ab.target)
 	case OpOfferControl:
-		_, f = a.offer(c, who, ab.target)
+		changed, f = a.offer(c, who, ab.target)
 	case OpAcceptControl:
-		_, f = a.accept(c, who)
+		changed, f = a.accept(c, who)
 	case OpReleaseControl:
-		_, f = a.release(c, who)
+		changed, f = a.release(c, who)
 	}
+	s.emitAction(a.id, c, rt.op, ab, changed, f)
 	switch {
 	case f == nil, f.status == http.StatusBadRequest && s.async:
 		return http.StatusOK, struct{}{}

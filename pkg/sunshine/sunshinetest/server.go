@@ -28,6 +28,8 @@ const (
 var Operations = []Operation{
 	OpPassControl, OpOfferControl, OpAcceptControl, OpReleaseControl,
 	OpGetConversation, OpListSwitchboards, OpListSwitchboardIntegrations,
+	OpListIntegrations, OpCreateIntegration, OpGetIntegration, OpDeleteIntegration, // hooks.go
+	OpListWebhooks, OpCreateWebhook, OpGetWebhook, OpUpdateWebhook, OpDeleteWebhook,
 }
 
 // Option configures a Simulator.
@@ -87,6 +89,9 @@ type Simulator struct {
 	w      *world
 	counts map[Operation]int
 	faults []*activeFault
+	hooks  map[string]*appHooks // custom integrations by app id (hooks.go)
+
+	d *dispatcher // webhook deliveries (deliveries.go)
 }
 
 // New returns a simulator serving the world of seed. The seed is validated
@@ -96,7 +101,7 @@ func New(seed Seed, opts ...Option) (*Simulator, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Simulator{seed: norm, now: time.Now, maxConvs: DefaultMaxConversations}
+	s := &Simulator{seed: norm, now: time.Now, maxConvs: DefaultMaxConversations, d: newDispatcher()}
 	for _, o := range opts {
 		o(s)
 	}
@@ -124,8 +129,12 @@ func NewServer(seed Seed, opts ...Option) (*Server, error) {
 	return &Server{Simulator: sim, URL: srv.URL, srv: srv}, nil
 }
 
-// Close shuts the server down, closing open connections.
-func (s *Server) Close() { s.srv.Close() }
+// Close stops the webhook deliveries and shuts the server down, closing open
+// connections.
+func (s *Server) Close() {
+	s.StopDeliveries()
+	s.srv.Close()
+}
 
 // Seed returns the normalised seed: the initial world with generated ids
 // filled in.
@@ -135,7 +144,8 @@ func (s *Simulator) Seed() Seed {
 }
 
 // Reset returns the simulator to the seed state: conversations, keys,
-// counts and faults.
+// counts and faults; custom integrations and webhooks are removed, queued
+// deliveries, delivery records and delivery faults dropped.
 func (s *Simulator) Reset() {
 	w := newWorld(s.seed, s.now())
 	s.mu.Lock()
@@ -143,6 +153,8 @@ func (s *Simulator) Reset() {
 	s.w = w
 	s.counts = map[Operation]int{}
 	s.faults = nil
+	s.hooks = map[string]*appHooks{}
+	s.d.reset()
 }
 
 // Count returns how many requests reached the route of op since the start
@@ -200,8 +212,20 @@ func (s *Simulator) Conversation(appID, conversationID string) (ConversationStat
 // SetConversation sets the state of a conversation, creating it if missing,
 // as an agent or a bot would outside the API (not counted, no fault
 // applies). Names must be integrations of the app's switchboard, and the
-// pending one must differ from the active one.
+// pending one must differ from the active one. A change of an existing
+// conversation sends the switchboard events the move amounts to to the
+// app's webhooks (see emitMove); SetConversationSilently sends none.
 func (s *Simulator) SetConversation(appID, conversationID string, st ConversationState) error {
+	return s.setConversation(appID, conversationID, st, true)
+}
+
+// SetConversationSilently is SetConversation without events, as the vendor
+// moves conversations when their switchboard integration is deleted.
+func (s *Simulator) SetConversationSilently(appID, conversationID string, st ConversationState) error {
+	return s.setConversation(appID, conversationID, st, false)
+}
+
+func (s *Simulator) setConversation(appID, conversationID string, st ConversationState, events bool) error {
 	if err := checkPathID("conversation id", conversationID); err != nil {
 		return err
 	}
@@ -221,11 +245,16 @@ func (s *Simulator) SetConversation(appID, conversationID string, st Conversatio
 		return err
 	}
 	c := a.convs[conversationID]
+	existed := c != nil
 	if c == nil {
 		c = &conversation{id: conversationID, createdAt: s.now()}
 		a.convs[conversationID] = c
 	}
+	oldActive, oldPending := c.active, c.pending
 	c.active, c.pending = a.byName(st.Active), a.byName(st.Pending)
+	if events && existed {
+		s.emitMove(appID, c, oldActive, oldPending)
+	}
 	return nil
 }
 
