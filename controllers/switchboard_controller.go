@@ -74,8 +74,8 @@ func (r *SwitchboardReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !sb.DeletionTimestamp.IsZero() {
-		if handled, result, err := r.finalizeWebhook(ctx, sb); handled {
-			return result, err
+		if handled, err := r.finalizeWebhook(ctx, sb); handled {
+			return ctrl.Result{}, err
 		}
 		r.Connector.Forget(req.NamespacedName)
 		return ctrl.Result{}, nil

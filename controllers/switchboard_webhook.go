@@ -27,7 +27,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
@@ -329,9 +328,9 @@ func combine(a, b outcome) outcome {
 // finalizer. It gives up (with a log line) when the credentials no longer work, or after
 // DeletionTimeout, so that deletion never hangs. handled is false when there is no
 // webhook finalizer.
-func (r *SwitchboardReconciler) finalizeWebhook(ctx context.Context, sb *sbv1.Switchboard) (handled bool, result ctrl.Result, err error) {
+func (r *SwitchboardReconciler) finalizeWebhook(ctx context.Context, sb *sbv1.Switchboard) (handled bool, err error) {
 	if !controllerutil.ContainsFinalizer(sb, sbv1.FinalizerWebhook) {
-		return false, ctrl.Result{}, nil
+		return false, nil
 	}
 	log := logf.FromContext(ctx)
 	removeErr := r.removeWebhookOf(ctx, sb)
@@ -339,12 +338,12 @@ func (r *SwitchboardReconciler) finalizeWebhook(ctx context.Context, sb *sbv1.Sw
 		f := classify(removeErr)
 		expired := r.DeletionTimeout > 0 && r.now().Sub(sb.DeletionTimestamp.Time) >= r.DeletionTimeout
 		if !f.Terminal && !expired {
-			return true, ctrl.Result{}, failureError(f)
+			return true, failureError(f)
 		}
 		log.Info("Left the webhook in place: it could not be removed", "reason", f.Reason, "message", f.Message)
 	}
 	r.secrets().Forget(client.ObjectKeyFromObject(sb))
-	return true, ctrl.Result{}, r.setWebhookFinalizer(ctx, sb, false)
+	return true, r.setWebhookFinalizer(ctx, sb, false)
 }
 
 // removeWebhookOf connects and removes the webhook of sb.

@@ -118,8 +118,9 @@ func metricValue(reg *prometheus.Registry, name string, labels map[string]string
 	return total
 }
 
-// waitDrifted waits until the object reports the drift to the integration.
-func waitDrifted(cc *sbv1.ConversationControl, active string) {
+// waitDrifted waits until the object reports the drift to the bot (others moved it there).
+func waitDrifted(cc *sbv1.ConversationControl) {
+	const active = "bot"
 	Eventually(func(g Gomega) {
 		out := get(cc)
 		inSync := condition(out, sbv1.ConditionInSync)
@@ -145,10 +146,10 @@ func quiesceDeliveries(m *runningManager) {
 	}).Should(BeTrue(), "the receiver dispatched every event it got")
 }
 
-// moveByOthers moves the conversation in the simulator as an agent would (the vendor
-// sends the events of the move).
-func moveByOthers(conv, active string) {
-	Expect(sim.SetConversation(testAppID, conv, sunshinetest.ConversationState{Active: active})).To(Succeed())
+// moveByOthers hands the conversation back to the bot in the simulator as an agent
+// would (the vendor sends the events of the move).
+func moveByOthers(conv string) {
+	Expect(sim.SetConversation(testAppID, conv, sunshinetest.ConversationState{Active: "bot"})).To(Succeed())
 }
 
 var _ = Describe("Webhooks", func() {
@@ -203,8 +204,9 @@ var _ = Describe("Webhooks", func() {
 			current := switchboardOf(e.ns)
 			g.Expect(current.Status.Webhook).NotTo(BeNil())
 			g.Expect(current.Status.Webhook.IntegrationID).NotTo(Equal(sb.Status.Webhook.IntegrationID))
-			ids := []string{}
-			for _, in := range customIntegrations() {
+			list := customIntegrations()
+			ids := make([]string, 0, len(list))
+			for _, in := range list {
 				ids = append(ids, in.ID)
 			}
 			g.Expect(ids).To(ConsistOf(current.Status.Webhook.IntegrationID, foreign.ID))
@@ -261,8 +263,8 @@ var _ = Describe("Webhooks", func() {
 			cc := e.control("handback", conv, sbv1.StateActive, "agent-workspace") // pollInterval: 1h
 			create(cc)
 			waitReady(cc)
-			moveByOthers(conv, "bot")
-			waitDrifted(cc, "bot")
+			moveByOthers(conv)
+			waitDrifted(cc)
 		})
 
 		It("records a :failure event with the vendor's error code", func() {
@@ -291,7 +293,7 @@ var _ = Describe("Webhooks", func() {
 			quiesceDeliveries(mainManager)
 			enqueued := metricValue(mainManager.metrics, "switchboard_operator_webhook_events_total", map[string]string{"outcome": "enqueued"})
 			Expect(sim.InjectDeliveryFault(sunshinetest.DeliveryFault{WrongKey: true, Times: 5})).To(Succeed())
-			moveByOthers(conv, "bot")
+			moveByOthers(conv)
 			Eventually(func(g Gomega) {
 				rejected := slices.ContainsFunc(sim.Deliveries(), func(d sunshinetest.Delivery) bool {
 					return d.WrongKey && d.Outcome == sunshinetest.DeliveryRejected &&
@@ -317,8 +319,8 @@ var _ = Describe("Webhooks", func() {
 			duplicates := metricValue(mainManager.metrics, "switchboard_operator_webhook_events_total", map[string]string{"outcome": "duplicate"})
 			Expect(sim.InjectDeliveryFault(sunshinetest.DeliveryFault{Duplicate: true})).To(Succeed())
 			sim.ResetCounts()
-			moveByOthers(conv, "bot")
-			waitDrifted(cc, "bot")
+			moveByOthers(conv)
+			waitDrifted(cc)
 			Eventually(func() bool {
 				return slices.ContainsFunc(sim.Deliveries(), func(d sunshinetest.Delivery) bool {
 					return d.Duplicate && d.Outcome == sunshinetest.DeliveryDelivered
@@ -333,8 +335,8 @@ var _ = Describe("Webhooks", func() {
 
 		It("reconciles every object of a burst of events", func() {
 			const n = 15
-			var ccs []*sbv1.ConversationControl
-			var convs []string
+			ccs := make([]*sbv1.ConversationControl, 0, n)
+			convs := make([]string, 0, n)
 			for i := range n {
 				conv := newConversation("bot", "")
 				cc := e.control("burst-"+string(rune('a'+i)), conv, sbv1.StateActive, "agent-workspace")
@@ -345,10 +347,10 @@ var _ = Describe("Webhooks", func() {
 				waitReady(cc)
 			}
 			for _, conv := range convs {
-				moveByOthers(conv, "bot")
+				moveByOthers(conv)
 			}
 			for _, cc := range ccs {
-				waitDrifted(cc, "bot")
+				waitDrifted(cc)
 			}
 		})
 
@@ -360,7 +362,7 @@ var _ = Describe("Webhooks", func() {
 			waitReady(cc)
 			sim.FlushDeliveries()
 			Expect(sim.InjectDeliveryFault(sunshinetest.DeliveryFault{Drop: true, Times: 10})).To(Succeed())
-			moveByOthers(conv, "bot")
+			moveByOthers(conv)
 			Eventually(func() bool {
 				return slices.ContainsFunc(sim.Deliveries(), func(d sunshinetest.Delivery) bool { return d.Outcome == sunshinetest.DeliveryDropped })
 			}).Should(BeTrue())
@@ -412,8 +414,8 @@ var _ = Describe("Webhooks with two replicas", func() {
 		routed := metricValue(follower.metrics, "switchboard_operator_webhook_events_total", map[string]string{"outcome": "routed"})
 		Expect(routed).To(BeNumerically(">=", 1), "the follower routed the event of the operator's own handoff")
 
-		moveByOthers(conv, "bot")
-		waitDrifted(cc, "bot")
+		moveByOthers(conv)
+		waitDrifted(cc)
 		Eventually(func(g Gomega) {
 			g.Expect(get(cc).Annotations).To(HaveKeyWithValue(sbv1.AnnotationObservedEvent, ContainSubstring(`"name":"bot"`)),
 				"the follower routed the event through the API server")

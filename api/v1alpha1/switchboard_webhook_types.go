@@ -70,8 +70,6 @@ const ConditionWebhookReady = "WebhookReady"
 const (
 	// ReasonWebhookReady: the webhook exists with the declared target and triggers.
 	ReasonWebhookReady = "WebhookReady"
-	// ReasonWebhookProgressing: the webhook is being created, repaired or removed.
-	ReasonWebhookProgressing = "WebhookProgressing"
 	// ReasonWebhookLimitReached: the app already has the most webhooks the vendor allows.
 	ReasonWebhookLimitReached = "WebhookLimitReached"
 	// ReasonWebhookTargetUnreachable: the vendor refused the target (its HEAD check

@@ -236,7 +236,7 @@ func (r *Receiver) Start(ctx context.Context) error {
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	_ = srv.Shutdown(shutdownCtx) //nolint:contextcheck // the manager's context has ended; shutting down needs one that has not
+	_ = srv.Shutdown(shutdownCtx)
 	workers.Wait()
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil

@@ -267,7 +267,7 @@ func TestABodyAboveTheBoundIs413(t *testing.T) {
 func TestDeliveriesAboveTheRatePerSwitchboardAre429(t *testing.T) {
 	d := &recordingDispatcher{}
 	f := newFixture(t, Options{RequestsPerSecond: 0.001, Burst: 3}, d, true)
-	var codes []int
+	codes := make([]int, 0, 5)
 	for i := range 5 {
 		codes = append(codes, f.post(t, testToken, testSecret, body(t, testApp, event(fmt.Sprint("e", i), sunshine.TriggerPassControl, "c1"))))
 	}
