@@ -45,12 +45,19 @@ admin routes (JSON in and out):
   GET    /_sim/conversations/{appId}/{conversationId}   -> {"active":"bot","pending":""}
   PUT    /_sim/conversations/{appId}/{conversationId}   <- {"active":"agent-workspace","pending":""}
          moves a conversation as an agent or bot would (creates it if missing);
-         answers the new state
+         answers the new state; a move sends its switchboard events to the
+         app's webhooks, unless ?events=false
   GET    /_sim/faults                                   -> {"faults":[...]} the active faults
   POST   /_sim/faults                                   <- one fault (below); answers the list
   DELETE /_sim/faults                                   clears every fault
   GET    /_sim/counts                                   -> requests per operation
-  POST   /_sim/reset                                    back to the seed (state, counts, faults)
+  POST   /_sim/reset                                    back to the seed (state, counts, faults,
+                                                        webhooks, deliveries)
+  GET    /_sim/deliveries                               -> {"deliveries":[...],"stats":{...}} the
+                                                        webhook deliveries, their attempts and statuses
+  GET    /_sim/delivery-faults                          -> {"faults":[...]} the active delivery faults
+  POST   /_sim/delivery-faults                          <- one delivery fault (below); answers the list
+  DELETE /_sim/delivery-faults                          clears every delivery fault
 
 A fault (every field optional; durations like "250ms" or "2s"):
 
@@ -80,6 +87,29 @@ its IP and port, or localhost:PORT on a loopback address; other Hosts get 421) a
 refuse an Origin header of any other host (403), so web pages cannot reach them.
 PUT creates no conversation beyond --max-conversations (409).
 
+Webhooks: custom integrations and their webhooks are created through the vendor's
+routes (/v2/apps/{appId}/integrations[/{id}/webhooks[/{webhookId}]]; at most 10
+webhooks per app; creation first sends a HEAD to the target and fails with 400
+unless it answers 2xx). After every action that changes a conversation, every
+:failure of --async-failures and of a noEffect fault, and every admin move, the
+simulator POSTs {app, webhook, events:[...]} to each webhook subscribed to the
+trigger, with the webhook's secret in X-API-Key. Events of one webhook within
+--webhook-batch-window share a delivery. A failed delivery is tried up to 5 times,
+after 1, 2, 4 and 8 minutes times --webhook-time-scale; 400, 401, 403, 404 and 406
+are not retried.
+
+A delivery fault (every field optional):
+  {"webhookId":"","delay":"2s","duplicate":false,"drop":false,"wrongKey":false,
+   "times":1,"after":0}
+  webhookId   only deliveries to this webhook; empty: every webhook
+  delay       hold each delivery this long before its first attempt (with nothing
+              else set the fault lasts until cleared)
+  duplicate   send the delivery a second time, same event ids, after the first
+  drop        lose the delivery: nothing is sent or retried
+  wrongKey    send it with an X-API-Key that is not the webhook's secret
+  times       how many deliveries (default 1); set one of duplicate, drop, wrongKey
+  after       let this many matching deliveries pass untouched first
+
 Flags:
 `
 
@@ -88,6 +118,8 @@ type options struct {
 	listen, seedPath                        string
 	async                                   bool
 	maxConversations                        int
+	batchWindow                             time.Duration
+	timeScale                               float64
 	readHeaderTimeout, readTimeout          time.Duration
 	writeTimeout, idleTimeout, shutdownWait time.Duration
 }
@@ -125,6 +157,10 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.BoolVar(&o.async, "async-failures", false, "answer semantic action failures with 200 {} and no state change")
 	fs.IntVar(&o.maxConversations, "max-conversations", sunshinetest.DefaultMaxConversations,
 		"most conversations (all apps, seeded ones included) before admin PUTs create no new one")
+	fs.DurationVar(&o.batchWindow, "webhook-batch-window", sunshinetest.DefaultBatchWindow,
+		"how long an event waits for more events of the same webhook to share its delivery (0: each event alone)")
+	fs.Float64Var(&o.timeScale, "webhook-time-scale", 1,
+		"multiplies the webhook retry schedule (1, 2, 4, 8 minutes) and the 20s attempt timeout (at least 1s); 0.01 retries after 0.6s")
 	fs.DurationVar(&o.readHeaderTimeout, "read-header-timeout", 10*time.Second, "time to read a request's headers")
 	fs.DurationVar(&o.readTimeout, "read-timeout", 30*time.Second, "time to read a whole request, body included")
 	fs.DurationVar(&o.writeTimeout, "write-timeout", 2*time.Minute,
@@ -136,6 +172,12 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	if o.batchWindow < 0 {
+		return o, fmt.Errorf("--webhook-batch-window: must not be negative, got %v", o.batchWindow)
+	}
+	if o.timeScale <= 0 {
+		return o, fmt.Errorf("--webhook-time-scale: must be positive, got %g", o.timeScale)
 	}
 	if o.maxConversations < 1 {
 		return o, fmt.Errorf("--max-conversations: must be at least 1, got %d", o.maxConversations)
@@ -175,7 +217,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stdout, nil))
-	opts := []sunshinetest.Option{sunshinetest.WithLogger(logger), sunshinetest.WithMaxConversations(o.maxConversations)}
+	opts := []sunshinetest.Option{sunshinetest.WithLogger(logger), sunshinetest.WithMaxConversations(o.maxConversations),
+		sunshinetest.WithWebhookBatchWindow(o.batchWindow), sunshinetest.WithWebhookTimeScale(o.timeScale)}
 	if o.async {
 		opts = append(opts, sunshinetest.WithAsyncFailures())
 	}
@@ -188,6 +231,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	defer sim.StopDeliveries()
 	srv := newServer(o, sim.Handler())
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()

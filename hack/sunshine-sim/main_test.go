@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -219,6 +221,9 @@ func TestHelpDocumentsTheAdminRoutesFaultsAndTimeouts(t *testing.T) {
 		"  operation ", "  latency ", "  status ", "  retryAfter ", "  drop ", "  lostAnswer ", "  noEffect ", "  times ", "  after ",
 		"421", "Origin", "-max-conversations int", "(default 10000)",
 		"-read-header-timeout duration", "-read-timeout duration", "-write-timeout duration", "-idle-timeout duration",
+		"GET    /_sim/deliveries", "GET    /_sim/delivery-faults", "POST   /_sim/delivery-faults", "DELETE /_sim/delivery-faults",
+		"?events=false", "X-API-Key", "HEAD", "at most 10", "  duplicate ", "  wrongKey ", "  delay ", "  webhookId ",
+		"-webhook-batch-window duration", "(default 100ms)", "-webhook-time-scale float", "(default 1)",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("--help lacks %q:\n%s", want, out.String())
@@ -251,6 +256,8 @@ func TestServerTimeoutsComeFromTheFlags(t *testing.T) {
 		{"--write-timeout=0s", "--write-timeout: must be positive, got 0s"},
 		{"--idle-timeout=-1s", "--idle-timeout: must be positive, got -1s"},
 		{"--max-conversations=0", "--max-conversations: must be at least 1, got 0"},
+		{"--webhook-time-scale=0", "--webhook-time-scale: must be positive, got 0"},
+		{"--webhook-batch-window=-1s", "--webhook-batch-window: must not be negative, got -1s"},
 	} {
 		if _, err := parseFlags([]string{c.arg}, io.Discard); err == nil || err.Error() != c.want {
 			t.Errorf("parseFlags(%s) = %v, want %q", c.arg, err, c.want)
@@ -323,5 +330,58 @@ func TestRunBoundsTheConversationsAdminRoutesCreate(t *testing.T) {
 	status, body := send(t, http.MethodPut, url+"/_sim/conversations/app-demo/new-2", `{"active":"bot"}`, nil)
 	if status != 409 || !strings.Contains(body, "holds 7 conversations, its limit (--max-conversations)") {
 		t.Errorf("PUT beyond the limit = %d %s, want 409", status, body)
+	}
+}
+
+func TestRunDeliversWebhooksOnTheScaledSchedule(t *testing.T) {
+	var mu sync.Mutex
+	var keys []string
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodHead {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		keys = append(keys, r.Header.Get("X-API-Key"))
+		if len(keys) == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable) // retried after 60 ms at this scale
+		}
+	}))
+	defer receiver.Close()
+	url, out, stop := start(t, "--webhook-batch-window=1ms", "--webhook-time-scale=0.001")
+	defer func() { _ = stop() }()
+	status, body := send(t, http.MethodPost, url+"/v2/apps/app-demo/integrations",
+		`{"type":"custom","webhooks":[{"target":"`+receiver.URL+`","triggers":["switchboard:passControl"]}]}`, nil)
+	var created struct {
+		Integration struct{ Webhooks []struct{ Secret string } }
+	}
+	if err := json.Unmarshal([]byte(body), &created); status != 201 || err != nil || len(created.Integration.Webhooks) != 1 {
+		t.Fatalf("create integration = %d %s", status, body)
+	}
+	secret := created.Integration.Webhooks[0].Secret
+	if status, body := send(t, http.MethodPut, url+"/_sim/conversations/app-demo/conv-1", `{"active":"agent-workspace"}`, nil); status != 200 {
+		t.Fatalf("move = %d %s", status, body)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, body = get(t, url+"/_sim/deliveries", false)
+		if strings.Contains(body, `"delivered":1`) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !strings.Contains(body, `"attempts":2`) || !strings.Contains(body, `"status":503`) {
+		t.Errorf("deliveries = %s, want one delivered on the second attempt", body)
+	}
+	mu.Lock()
+	if len(keys) != 2 || keys[0] != secret || keys[1] != secret {
+		t.Errorf("the receiver got %d requests, with the secret: %v", len(keys), len(keys) > 0 && keys[0] == secret)
+	}
+	mu.Unlock()
+	if status, body := send(t, http.MethodPost, url+"/_sim/delivery-faults", `{"wrongKey":true}`, nil); status != 200 || !strings.Contains(body, `"wrongKey":true`) {
+		t.Errorf("POST /_sim/delivery-faults = %d %s", status, body)
+	}
+	if strings.Contains(out.String(), secret) {
+		t.Errorf("the log shows the webhook secret")
 	}
 }

@@ -109,7 +109,7 @@ limitations under the License.
 //
 // # Deviations from the OpenAPI document
 //
-// The tests check every request of the seven operations and every answer of
+// The tests check every request of the sixteen operations and every answer of
 // the simulator in package sunshinetest against the vendor's document with
 // kin-openapi (request path, method, parameters and body; response status and
 // body; not the security requirements). What differs:

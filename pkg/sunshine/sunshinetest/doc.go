@@ -53,7 +53,7 @@
 //     unresolvable target, offer to the active integration) or
 //     switchboard_invalid_action (accept with nothing pending), state
 //     unchanged; with WithAsyncFailures they answer 200 {} instead, still
-//     without changing the state (no webhooks are simulated).
+//     without changing the state, and send the :failure event.
 //   - 7#2: an ambiguous target answers 400 bad_request (200 {} in async mode).
 //   - 7#3: integration names are unique per switchboard (checked in the seed).
 //   - 7#6: `next` is relative to the caller's integration for integration
@@ -85,6 +85,22 @@
 //   - 7#21: each action is applied atomically under the simulator's lock,
 //     so concurrent actions on one conversation are serialised.
 //   - 7#23: `next` may form cycles but not point at its own integration.
+//
+// # Webhooks
+//
+// Custom integrations and their webhooks (hooks.go) are created through the
+// API only (the seed has none); the simulator creates integrations of type
+// custom only (others answer 400 "Invalid integration type"). Assumptions
+// where the document is silent: the 11th webhook of an app answers 400
+// bad_request "An app is limited to 10 webhooks"; a failed HEAD check at
+// creation answers 400 bad_request; integration responses list the
+// integration's webhooks with their secrets; an integration key may use the
+// webhook routes of its own integration (or "me") only, and no integration
+// route (403). Deliveries (deliveries.go) follow the document's retry policy
+// with the attempt spacing 1, 2, 4 and 8 minutes; an event goes to every
+// webhook of the app subscribed to its trigger (7#12), with one id for all
+// of them; a move made outside the API sends the events it amounts to
+// (releaseControl, acceptControl, passControl, then offerControl).
 //
 // Also: a non-empty body must be sent as application/json (else 400); an
 // empty body is accepted only by releaseControl. A GET of an unknown
