@@ -115,12 +115,12 @@ func newSuspendCommand(o *options, suspend bool) *cobra.Command {
 	var timeout time.Duration
 	var out *outputFlags
 	verb, short, long := "resume", "Let the operator act for a ConversationControl again (spec.suspend false)",
-		`Sets spec.suspend to false (server-side apply, field manager kubectl-switchboard): the
+		`Sets spec.suspend to false (a patch, field manager kubectl-switchboard): the
 operator reads the conversation again and applies the declaration. With --wait it waits
 until the object is Ready.`
 	if suspend {
 		verb, short, long = "suspend", "Stop every API call for a ConversationControl (spec.suspend true)",
-			`Sets spec.suspend to true (server-side apply, field manager kubectl-switchboard): the
+			`Sets spec.suspend to true (a patch, field manager kubectl-switchboard): the
 operator makes no API call for the object until it is resumed; deletion still works. With
 --wait it waits until the operator reports it Suspended.`
 	}
@@ -155,8 +155,11 @@ func (o *options) runSuspend(ctx context.Context, name string, suspend, waitDone
 	if err != nil {
 		return err
 	}
-	if err := o.apply(ctx, c, cc, map[string]any{"suspend": suspend}); err != nil {
-		return err
+	// A merge patch, not an apply: an apply without the fields the plugin's handoffs
+	// applied would remove them.
+	patch := []byte(fmt.Sprintf(`{"spec":{"suspend":%t}}`, suspend))
+	if err := c.Patch(ctx, cc.DeepCopy(), client.RawPatch(types.MergePatchType, patch), client.FieldOwner(FieldManager)); err != nil {
+		return fmt.Errorf("updating ConversationControl %s/%s: %w", cc.Namespace, cc.Name, err)
 	}
 	after, err := getControl(ctx, c, client.ObjectKeyFromObject(cc))
 	if err != nil {
