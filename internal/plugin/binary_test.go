@@ -123,7 +123,7 @@ func buildBinary(t *testing.T) string {
 	if runtime.GOOS == "windows" {
 		bin += ".exe"
 	}
-	cmd := exec.Command("go", "build", "-o", bin, "../../cmd/kubectl-switchboard")
+	cmd := exec.Command("go", "build", "-o", bin, "../../cmd/kubectl-switchboard") //nolint:gosec // G204: the go command; bin is in the test's temporary directory
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build ./cmd/kubectl-switchboard: %v\n%s", err, out)
 	}
@@ -145,11 +145,11 @@ func TestBinaryRunsAsAKubectlPluginAndFailsWithNonZeroExitCodes(t *testing.T) {
 	w := cluster(t)
 	ns := w.newNamespace(t)
 	w.cleanUpControls(t, ns)
-	w.conversation(t, "conv-binary", "bot", "")
+	w.conversation(t, "conv-binary")
 	bin := buildBinary(t)
 
 	var stderr bytes.Buffer
-	cmd := exec.Command(bin, "pass", "--kubeconfig", w.kubeconfig, "-n", ns)
+	cmd := exec.Command(bin, "pass", "--kubeconfig", w.kubeconfig, "-n", ns) //nolint:gosec // G204: the binary the test just built
 	cmd.Stderr = &stderr
 	if code := exitCode(cmd.Run()); code != 1 {
 		t.Errorf("pass without CONVERSATION exited %d, want 1", code)
@@ -159,7 +159,8 @@ func TestBinaryRunsAsAKubectlPluginAndFailsWithNonZeroExitCodes(t *testing.T) {
 	}
 
 	stderr.Reset()
-	cmd = exec.Command(bin, "pass", "conv-binary", "--to", "nobody", "--wait", "--timeout", "30s", "--kubeconfig", w.kubeconfig, "-n", ns)
+	cmd = exec.Command(bin, "pass", "conv-binary", "--to", "nobody", "--wait", "--timeout", "30s", //nolint:gosec // G204: the binary the test just built
+		"--kubeconfig", w.kubeconfig, "-n", ns)
 	cmd.Stderr = &stderr
 	if code := exitCode(cmd.Run()); code != 1 || !strings.Contains(stderr.String(), "is Stalled (IntegrationNotFound)") {
 		t.Errorf("pass --wait to an unknown integration exited %d with %q, want 1 and the Stalled reason", code, stderr.String())
@@ -167,10 +168,10 @@ func TestBinaryRunsAsAKubectlPluginAndFailsWithNonZeroExitCodes(t *testing.T) {
 
 	// kubectl finds the plugin on the PATH and runs it as `kubectl switchboard`.
 	kubectl := filepath.Join(os.Getenv("KUBEBUILDER_ASSETS"), "kubectl")
-	if _, err := os.Stat(kubectl); err != nil {
+	if _, err := os.Stat(kubectl); err != nil { //nolint:gosec // G703: the kubectl that `make envtest` builds
 		t.Skipf("no kubectl beside the envtest binaries (%v): skipping the run through kubectl", err)
 	}
-	cmd = exec.Command(kubectl, "switchboard", "pass", "conv-binary", "--to", "agent-workspace", "--wait",
+	cmd = exec.Command(kubectl, "switchboard", "pass", "conv-binary", "--to", "agent-workspace", "--wait", //nolint:gosec // G204: the kubectl that `make envtest` builds
 		"--kubeconfig", w.kubeconfig, "-n", ns)
 	cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(bin)+string(os.PathListSeparator)+os.Getenv("PATH"))
 	out, err := cmd.CombinedOutput()

@@ -89,17 +89,21 @@ func (o *options) runReconcile(ctx context.Context, name string, waitDone bool, 
 		return fmt.Errorf("annotating ConversationControl %s/%s: %w", cc.Namespace, cc.Name, err)
 	}
 	if !out.requested() {
-		fmt.Fprintf(o.streams.Out, "conversationcontrol/%s reconcile requested (%s=%s)\n", name, sbv1.AnnotationRequestedAt, value)
+		if err := o.printf("conversationcontrol/%s reconcile requested (%s=%s)\n", name, sbv1.AnnotationRequestedAt, value); err != nil {
+			return err
+		}
 	}
 	obj := cc
 	if waitDone {
 		obj, err = o.waitFor(ctx, client.ObjectKeyFromObject(cc), timeout, "to handle "+sbv1.AnnotationRequestedAt+"="+value,
-			func(cc *sbv1.ConversationControl) (bool, error) { return cc.Status.LastHandledReconcileAt == value, nil })
+			func(cc *sbv1.ConversationControl) (bool, error) {
+				return cc.Status.LastHandledReconcileAt == value, nil
+			})
 		if err != nil {
 			return err
 		}
 		if !out.requested() {
-			fmt.Fprintf(o.streams.Out, "conversationcontrol/%s reconciled: Ready %s (%s), in sync %s, active %s\n", name,
+			return o.printf("conversationcontrol/%s reconciled: Ready %s (%s), in sync %s, active %s\n", name,
 				conditionStatus(obj.Status.Conditions, sbv1.ConditionReady), readyReason(obj.Status.Conditions),
 				conditionStatus(obj.Status.Conditions, sbv1.ConditionInSync), live(obj))
 		}
@@ -170,7 +174,9 @@ func (o *options) runSuspend(ctx context.Context, name string, suspend, waitDone
 		verb = "unchanged (already " + verb + ")"
 	}
 	if !out.requested() {
-		fmt.Fprintf(o.streams.Out, "conversationcontrol/%s %s\n", name, verb)
+		if err := o.printf("conversationcontrol/%s %s\n", name, verb); err != nil {
+			return err
+		}
 	}
 	if waitDone {
 		key := client.ObjectKeyFromObject(cc)
@@ -183,7 +189,7 @@ func (o *options) runSuspend(ctx context.Context, name string, suspend, waitDone
 			return err
 		}
 		if !out.requested() {
-			fmt.Fprintf(o.streams.Out, "conversationcontrol/%s is Ready %s (%s)\n", name,
+			return o.printf("conversationcontrol/%s is Ready %s (%s)\n", name,
 				conditionStatus(after.Status.Conditions, sbv1.ConditionReady), readyReason(after.Status.Conditions))
 		}
 	}

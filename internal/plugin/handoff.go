@@ -402,7 +402,7 @@ func othersOwnIntegration(cc *sbv1.ConversationControl) bool {
 			continue
 		}
 		var fields map[string]map[string]any
-		if err := json.Unmarshal(mf.FieldsV1.Raw, &fields); err != nil {
+		if err := json.Unmarshal(mf.FieldsV1.GetRawBytes(), &fields); err != nil {
 			// A manager whose fields cannot be read may own it: take the safe write.
 			return true
 		}
@@ -441,7 +441,9 @@ func (o *options) finishWrite(ctx context.Context, res writeResult, wait bool, t
 		verb = "configured"
 	}
 	if !out.requested() {
-		fmt.Fprintf(o.streams.Out, "conversationcontrol/%s %s (%s)\n", res.key.Name, verb, what)
+		if err := o.printf("conversationcontrol/%s %s (%s)\n", res.key.Name, verb, what); err != nil {
+			return err
+		}
 	}
 	obj := res.obj
 	if wait {
@@ -451,7 +453,7 @@ func (o *options) finishWrite(ctx context.Context, res writeResult, wait bool, t
 			return err
 		}
 		if !out.requested() {
-			fmt.Fprintf(o.streams.Out, "conversationcontrol/%s is Ready (%s): active %s\n", res.key.Name, readyReason(obj.Status.Conditions), live(obj))
+			return o.printf("conversationcontrol/%s is Ready (%s): active %s\n", res.key.Name, readyReason(obj.Status.Conditions), live(obj))
 		}
 	}
 	if out.requested() {

@@ -36,7 +36,7 @@ func TestPassCreatesTheControlAndWaitsUntilTheOperatorMadeItTrue(t *testing.T) {
 	w := cluster(t)
 	ns := w.newNamespace(t)
 	w.cleanUpControls(t, ns)
-	w.conversation(t, "conv-pass", "bot", "")
+	w.conversation(t, "conv-pass")
 
 	pass := w.mustRun(t, "pass", "conv-pass", "--to", "agent-workspace", "-n", ns, "--wait")
 	if got := w.live(t, "conv-pass"); got.Active != "agent-workspace" || got.Pending != "" {
@@ -69,7 +69,7 @@ func TestOfferThenAcceptMakesThePendingIntegrationActive(t *testing.T) {
 	w := cluster(t)
 	ns := w.newNamespace(t)
 	w.cleanUpControls(t, ns)
-	w.conversation(t, "conv-offer", "bot", "")
+	w.conversation(t, "conv-offer")
 
 	offer := w.mustRun(t, "offer", "conv-offer", "--to", "agent-workspace", "--switchboard", switchboard, "--name", "vip", "-n", ns, "--wait")
 	if got := w.live(t, "conv-offer"); got.Active != "bot" || got.Pending != "agent-workspace" {
@@ -90,8 +90,8 @@ func TestReleaseRemovesAnIntegrationThatOthersWrote(t *testing.T) {
 	w := cluster(t)
 	ns := w.newNamespace(t)
 	w.cleanUpControls(t, ns)
-	w.conversation(t, "conv-gitops", "bot", "")
-	w.conversation(t, "conv-own", "bot", "")
+	w.conversation(t, "conv-gitops")
+	w.conversation(t, "conv-own")
 
 	// Written by someone else (a GitOps tool, kubectl create): spec.integration is theirs.
 	cc := &sbv1.ConversationControl{
@@ -122,7 +122,7 @@ func TestWaitReportsAStalledHandoffAsAnError(t *testing.T) {
 	w := cluster(t)
 	ns := w.newNamespace(t)
 	w.cleanUpControls(t, ns)
-	w.conversation(t, "conv-stall", "bot", "")
+	w.conversation(t, "conv-stall")
 
 	r := w.run(t, "pass", "conv-stall", "--to", "nobody", "-n", ns, "--wait")
 	if !IsStalled(r.err) {
@@ -136,10 +136,10 @@ func TestReconcileWaitsUntilTheOperatorHandledTheRequest(t *testing.T) {
 	w := cluster(t)
 	ns := w.newNamespace(t)
 	w.cleanUpControls(t, ns)
-	w.conversation(t, "conv-drift", "bot", "")
+	w.conversation(t, "conv-drift")
 	w.mustRun(t, "pass", "conv-drift", "--to", "agent-workspace", "-n", ns, "--wait")
 
-	w.conversation(t, "conv-drift", "bot", "") // an agent handed it back to the bot
+	w.conversation(t, "conv-drift") // an agent handed it back to the bot
 	r := w.mustRun(t, "reconcile", "conv-drift", "-n", ns)
 	var cc sbv1.ConversationControl
 	if err := w.k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "conv-drift"}, &cc); err != nil {
@@ -158,7 +158,7 @@ func TestSuspendAndResume(t *testing.T) {
 	w := cluster(t)
 	ns := w.newNamespace(t)
 	w.cleanUpControls(t, ns)
-	w.conversation(t, "conv-suspend", "bot", "")
+	w.conversation(t, "conv-suspend")
 	w.mustRun(t, "pass", "conv-suspend", "--to", "agent-workspace", "-n", ns, "--wait")
 
 	suspend := w.mustRun(t, "suspend", "conv-suspend", "-n", ns, "--wait")
@@ -297,7 +297,7 @@ func TestHistoryShowsWhatTheOperatorRecorded(t *testing.T) {
 	w := cluster(t)
 	ns := w.newNamespace(t)
 	w.cleanUpControls(t, ns)
-	w.conversation(t, "conv-hist", "bot", "")
+	w.conversation(t, "conv-hist")
 	w.mustRun(t, "pass", "conv-hist", "--to", "agent-workspace", "-n", ns, "--wait")
 	w.mustRun(t, "pass", "conv-hist", "--to", "partner", "-n", ns, "--wait")
 	var cc sbv1.ConversationControl

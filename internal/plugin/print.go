@@ -196,10 +196,30 @@ func lastAction(a *sbv1.AppliedAction) string {
 
 // table writes rows as kubectl does: upper-case headers, columns separated by spaces.
 func table(w io.Writer, header []string, rows [][]string) error {
-	tw := printers.GetNewTabWriter(w)
-	fmt.Fprintln(tw, strings.Join(header, "\t"))
+	lines := make([]string, 0, len(rows)+1)
+	lines = append(lines, strings.Join(header, "\t"))
 	for _, r := range rows {
-		fmt.Fprintln(tw, strings.Join(r, "\t"))
+		lines = append(lines, strings.Join(r, "\t"))
+	}
+	tw := printers.GetNewTabWriter(w)
+	if err := writeLines(tw, lines); err != nil {
+		return err
 	}
 	return tw.Flush()
+}
+
+// writeLines writes each line with a newline.
+func writeLines(w io.Writer, lines []string) error {
+	for _, l := range lines {
+		if _, err := io.WriteString(w, l+"\n"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// printf writes one line of the command's result to standard output.
+func (o *options) printf(format string, args ...any) error {
+	_, err := fmt.Fprintf(o.streams.Out, format, args...)
+	return err
 }

@@ -166,16 +166,21 @@ func (o *options) describeControl(w io.Writer, cc *sbv1.ConversationControl) err
 	if why := whyNotReady(st.Conditions); why != "" {
 		rows = append(rows, []string{"Why not Ready:", why})
 	}
-	tw := printers.GetNewTabWriter(w)
+	lines := make([]string, 0, len(rows))
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\n", r[0], r[1])
+		lines = append(lines, r[0]+"\t"+r[1])
+	}
+	tw := printers.GetNewTabWriter(w)
+	if err := writeLines(tw, lines); err != nil {
+		return err
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintln(w, "Conditions:")
 	if len(st.Conditions) == 0 {
-		_, err := fmt.Fprintln(w, "  "+none)
+		return writeLines(w, []string{"Conditions:", "  " + none})
+	}
+	if err := writeLines(w, []string{"Conditions:"}); err != nil {
 		return err
 	}
 	crow := make([][]string, 0, len(st.Conditions))

@@ -298,10 +298,11 @@ func (w *world) cleanUpControls(t *testing.T, ns string) {
 	})
 }
 
-// conversation creates a conversation in the simulator.
-func (w *world) conversation(t *testing.T, id, active, pending string) {
+// conversation creates (or moves) a conversation in the simulator that the bot controls,
+// with nothing pending.
+func (w *world) conversation(t *testing.T, id string) {
 	t.Helper()
-	if err := w.sim.SetConversation(testAppID, id, sunshinetest.ConversationState{Active: active, Pending: pending}); err != nil {
+	if err := w.sim.SetConversation(testAppID, id, sunshinetest.ConversationState{Active: "bot"}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -367,11 +368,11 @@ func (r result) transcript() string {
 }
 
 var (
-	rfc3339    = regexp.MustCompile(`\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})(-1)?`)
-	uidLine    = regexp.MustCompile(`("?uid"?: )"?[0-9a-f-]{36}"?`)
-	rvLine     = regexp.MustCompile(`("?resourceVersion"?: )"?\d+"?`)
-	hashLine   = regexp.MustCompile(`("?credentialsHash"?: )"?[0-9a-f]{16,}"?`)
-	simAddress = regexp.MustCompile(`http://127\.0\.0\.1:\d+`)
+	rfc3339        = regexp.MustCompile(`\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})(-1)?`)
+	uidLine        = regexp.MustCompile(`("?uid"?: )"?[0-9a-f-]{36}"?`)
+	rvLine         = regexp.MustCompile(`("?resourceVersion"?: )"?\d+"?`)
+	hashLine       = regexp.MustCompile(`("?credentialsHash"?: )"?[0-9a-f]{16,}"?`)
+	simAddress     = regexp.MustCompile(`http://127\.0\.0\.1:\d+`)
 	kubeconfigPath = regexp.MustCompile(`\S*/kubectl-switchboard-test-\d+/kubeconfig`)
 )
 
