@@ -43,9 +43,10 @@ func TestPassCreatesTheControlAndWaitsUntilTheOperatorMadeItTrue(t *testing.T) {
 		t.Errorf("live state after pass --wait = %+v, want agent-workspace active", got)
 	}
 	again := w.mustRun(t, "pass", "conv-pass", "--to", "agent-workspace", "-n", ns)
+	name := w.mustRun(t, "pass", "conv-pass", "--to", "agent-workspace", "-n", ns, "-o", "name")
 	list := w.mustRun(t, "status", "-n", ns)
 	detail := w.mustRun(t, "status", "conv-pass", "-n", ns)
-	golden(t, "pass", ns, pass, again, list, detail)
+	golden(t, "pass", ns, pass, again, name, list, detail)
 
 	var cc sbv1.ConversationControl
 	if err := w.k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "conv-pass"}, &cc); err != nil {
