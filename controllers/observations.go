@@ -17,6 +17,7 @@ limitations under the License.
 package controllers
 
 import (
+	"context"
 	"encoding/json"
 	"sync"
 	"time"
@@ -45,6 +46,13 @@ type Observation struct {
 	// ErrorCode and ErrorMessage are the vendor's error of a `:failure` event.
 	ErrorCode    string `json:"errorCode,omitempty"`
 	ErrorMessage string `json:"errorMessage,omitempty"`
+	// Received is when this process recorded the observation, by its own clock (the
+	// vendor's clock may differ from it).
+	Received time.Time `json:"-"`
+	// Unverified marks an observation another replica passed on through the
+	// observedEvent annotation: anyone who may patch the object could have written it, so
+	// it only tells that the conversation changed, and is never taken as its state.
+	Unverified bool `json:"-"`
 }
 
 // Failed tells whether the observation reports an action the vendor refused.
@@ -89,11 +97,13 @@ type Observations struct {
 	mu      sync.Mutex
 	entries *cache.LRUExpireCache
 	ttl     time.Duration
+	// recorded is closed, and replaced, whenever an observation is recorded.
+	recorded chan struct{}
 }
 
 // NewObservations returns a store of at most size observations, each kept for ttl.
 func NewObservations(size int, ttl time.Duration) *Observations {
-	return &Observations{entries: cache.NewLRUExpireCache(size), ttl: ttl}
+	return &Observations{entries: cache.NewLRUExpireCache(size), ttl: ttl, recorded: make(chan struct{})}
 }
 
 type observationKey struct{ app, conversation string }
@@ -110,8 +120,42 @@ func (s *Observations) Record(app, conversationID string, o Observation) bool {
 	if held, ok := s.entries.Get(key); ok && held.(Observation).Time.After(o.Time) {
 		return false
 	}
+	if o.Received.IsZero() {
+		o.Received = time.Now()
+	}
 	s.entries.Add(key, o, s.ttl)
+	close(s.recorded)
+	s.recorded = make(chan struct{})
 	return true
+}
+
+// Wait waits, at most timeout, for an observation of the conversation recorded after
+// since that satisfies match, and returns it.
+func (s *Observations) Wait(ctx context.Context, app, conversationID string, since time.Time, timeout time.Duration,
+	match func(Observation) bool) (Observation, bool) {
+	if s == nil || timeout <= 0 {
+		return Observation{}, false
+	}
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		s.mu.Lock()
+		held, ok := s.entries.Get(observationKey{app, conversationID})
+		recorded := s.recorded
+		s.mu.Unlock()
+		if ok {
+			if o := held.(Observation); o.Received.After(since) && match(o) {
+				return o, true
+			}
+		}
+		select {
+		case <-recorded:
+		case <-deadline.C:
+			return Observation{}, false
+		case <-ctx.Done():
+			return Observation{}, false
+		}
+	}
 }
 
 // Observation returns the latest observation of the conversation of app, if one is held.

@@ -176,6 +176,7 @@ func (r *ConversationControlReconciler) observedEventHandler() handler.TypedEven
 			sb := &sbv1.Switchboard{}
 			key := types.NamespacedName{Namespace: cc.Namespace, Name: cc.Spec.SwitchboardRef.Name}
 			if app, obs, ok := decodeObservedEvent(value); ok && r.Get(ctx, key, sb) == nil && sb.Spec.AppID == app {
+				obs.Unverified = true
 				r.Observations.Record(app, cc.Spec.ConversationID, obs)
 			}
 			q.Add(reconcile.Request{NamespacedName: client.ObjectKeyFromObject(cc)})
