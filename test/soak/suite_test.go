@@ -161,7 +161,7 @@ func runManager(name, partition string, opts controllers.Options) *runningManage
 		Client: client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}},
 	})
 	Expect(err).NotTo(HaveOccurred())
-	Expect(controllers.SetupWithManager(mgr, opts, prometheus.NewRegistry())).To(Succeed()) //nolint:contextcheck // indexes are registered before the manager starts, outside any request
+	Expect(controllers.SetupWithManager(mgr, opts, prometheus.NewRegistry())).To(Succeed())
 	ctx, cancel := context.WithCancel(suiteCtx)
 	m := &runningManager{name: name, cancel: cancel, done: make(chan struct{})}
 	go func() {
