@@ -40,6 +40,7 @@ type route struct {
 	op                  Operation
 	method              string
 	appID, convID, sbID string
+	siID                string
 	matched             bool
 }
 
@@ -88,7 +89,7 @@ func matchRoute(escapedPath string) route {
 func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	sw := &statusWriter{ResponseWriter: w}
-	rt := matchRoute(r.URL.EscapedPath())
+	rt := matchConfigRoute(matchRoute(r.URL.EscapedPath()), r.URL.EscapedPath(), r.Method)
 	var fault *Fault
 	defer func() { s.finish(r, rt, sw.status, start, fault) }()
 	switch {
@@ -131,7 +132,7 @@ func (s *Simulator) serveOperation(w http.ResponseWriter, r *http.Request, rt ro
 	}
 	var body []byte
 	var bodyErr *failure
-	if rt.method == http.MethodPost {
+	if rt.method == http.MethodPost || rt.method == http.MethodPatch {
 		body, bodyErr = readBody(r)
 	}
 	s.mu.Lock()
@@ -157,6 +158,9 @@ func (s *Simulator) handle(r *http.Request, rt route, body []byte, bodyErr *fail
 		return fail(http.StatusNotFound, codeAppNotFound, "App not found")
 	case !k.mayCall(a.id):
 		return fail(http.StatusUnauthorized, codeUnauthorized, statusTitle(http.StatusUnauthorized))
+	}
+	if isConfigWrite(rt.op) {
+		return s.handleConfigWrite(r, a, k, rt, body, bodyErr)
 	}
 	switch rt.op {
 	case OpListSwitchboards, OpListSwitchboardIntegrations:

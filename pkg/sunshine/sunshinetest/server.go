@@ -28,6 +28,8 @@ const (
 var Operations = []Operation{
 	OpPassControl, OpOfferControl, OpAcceptControl, OpReleaseControl,
 	OpGetConversation, OpListSwitchboards, OpListSwitchboardIntegrations,
+	OpCreateSwitchboard, OpUpdateSwitchboard, OpDeleteSwitchboard,
+	OpCreateSwitchboardIntegration, OpUpdateSwitchboardIntegration, OpDeleteSwitchboardIntegration,
 }
 
 // Option configures a Simulator.

@@ -197,11 +197,13 @@ func TestRoutingUnknownRoutesAndMethods(t *testing.T) {
 		{http.MethodPost, actionPath("conv-1", "takeControl"), 404, ""},
 		{http.MethodGet, convPath(demoApp, "conv-1") + "/messages", 404, ""},
 		{http.MethodGet, "/v2/apps//switchboards", 404, ""},
-		{http.MethodGet, "/v2/apps/" + demoApp + "/switchboards/x", 404, ""},
+		{http.MethodGet, "/v2/apps/" + demoApp + "/switchboards/x", 405, "PATCH, DELETE"},
+		{http.MethodPost, "/v2/apps/" + demoApp + "/switchboards/x/switchboardIntegrations/y", 405, "PATCH, DELETE"},
+		{http.MethodGet, "/v2/apps/" + demoApp + "/switchboards/x/other", 404, ""},
 		{http.MethodGet, "/v2/apps/" + demoApp + "/switchboards/", 404, ""},
 		{http.MethodGet, actionPath("conv-1", OpPassControl), 405, http.MethodPost},
 		{http.MethodDelete, convPath(demoApp, "conv-1"), 405, http.MethodGet},
-		{http.MethodPost, "/v2/apps/" + demoApp + "/switchboards", 405, http.MethodGet},
+		{http.MethodPut, "/v2/apps/" + demoApp + "/switchboards", 405, http.MethodGet},
 	}
 	for _, tc := range cases {
 		r := call(t, srv, tc.method, tc.path, keyAuth(appKey), "")
@@ -237,6 +239,9 @@ func TestCountsIncludeErrorsAndFaults(t *testing.T) {
 	call(t, srv, http.MethodPost, actionPath("conv-1", OpPassControl), keyAuth(appKey), target(aw))
 	want := map[Operation]int{OpPassControl: 2, OpOfferControl: 0, OpAcceptControl: 0, OpReleaseControl: 0,
 		OpGetConversation: 3, OpListSwitchboards: 0, OpListSwitchboardIntegrations: 0}
+	for _, op := range ConfigOperations {
+		want[op] = 0
+	}
 	if got := srv.Counts(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Counts = %v, want %v", got, want)
 	}
@@ -563,7 +568,7 @@ func TestAdminHandler(t *testing.T) {
 		{"GET", "/_sim/conversations/app-demo/missing", "", 404, ""},
 		{"DELETE", "/_sim/conversations/app-demo/conv-1", "", 405, ""},
 		{"GET", "/_sim/nothing", "", 404, ""},
-		{"GET", "/_sim/counts", "", 200, `{"acceptControl":0,"getConversation":0,"listSwitchboardIntegrations":0,"listSwitchboards":0,"offerControl":0,"passControl":0,"releaseControl":0}`},
+		{"GET", "/_sim/counts", "", 200, `{"acceptControl":0,"createSwitchboard":0,"createSwitchboardIntegration":0,"deleteSwitchboard":0,"deleteSwitchboardIntegration":0,"getConversation":0,"listSwitchboardIntegrations":0,"listSwitchboards":0,"offerControl":0,"passControl":0,"releaseControl":0,"updateSwitchboard":0,"updateSwitchboardIntegration":0}`},
 		{"POST", "/_sim/counts", "", 405, ""},
 		{"POST", "/_sim/reset", "", 200, `{}`},
 		{"GET", "/_sim/conversations/app-demo/conv-1", "", 200, `{"active":"bot","pending":""}`},
