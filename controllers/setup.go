@@ -184,6 +184,7 @@ func Setup(mgr ctrl.Manager, opts Options, deps Dependencies) error {
 	c = client.WithFieldOwner(c, FieldOwner)
 	sbr := &SwitchboardReconciler{
 		Client: c, Connector: deps.Connector, SecretCheckInterval: opts.SecretCheckInterval,
+		Recorder: mgr.GetEventRecorder(FieldOwner), Metrics: deps.Metrics, DeletionTimeout: opts.DeletionTimeout,
 	}
 	if err := sbr.SetupWithManager(mgr, opts); err != nil {
 		return err

@@ -30,6 +30,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	kerrors "k8s.io/apimachinery/pkg/util/errors"
+	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -52,6 +53,12 @@ type SwitchboardReconciler struct {
 	// SecretCheckInterval is how often the Secret is read again to notice a rotation
 	// (Secrets are not watched: the operator may only get them).
 	SecretCheckInterval time.Duration
+	// Recorder emits Kubernetes Events for configuration changes; optional.
+	Recorder events.EventRecorder
+	// Metrics records configuration changes; optional.
+	Metrics *Metrics
+	// DeletionTimeout bounds how long deletion with deletionPolicy DeleteCreated keeps trying.
+	DeletionTimeout time.Duration
 }
 
 // defaultRefreshInterval applies when spec.refreshInterval is unset.
@@ -69,8 +76,7 @@ func (r *SwitchboardReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !sb.DeletionTimestamp.IsZero() {
-		r.Connector.Forget(req.NamespacedName)
-		return ctrl.Result{}, nil
+		return r.reconcileConfigDelete(ctx, sb)
 	}
 	patcher := newStatusPatcher(sb)
 	defer func() {
@@ -83,7 +89,7 @@ func (r *SwitchboardReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		conds.set(sbv1.ConditionReady, metav1.ConditionUnknown, sbv1.ReasonProgressing, "the operator is connecting to the app")
 	}
 
-	o := r.reconcileListing(ctx, sb, conds)
+	o := r.reconcileSwitchboard(ctx, sb, conds)
 	return finish(o, &sb.Status.ObservedGeneration, sb.Generation)
 }
 
@@ -139,6 +145,12 @@ func (r *SwitchboardReconciler) refresh(ctx context.Context, sb *sbv1.Switchboar
 	if err != nil {
 		return err
 	}
+	return r.recordListing(sb, board, integrations)
+}
+
+// recordListing writes a listing of the app's switchboard and its integrations to status,
+// unless it is larger than status holds.
+func (r *SwitchboardReconciler) recordListing(sb *sbv1.Switchboard, board sunshine.Switchboard, integrations []sunshine.SwitchboardIntegration) error {
 	if err := checkListingSize(board, integrations); err != nil {
 		return err
 	}
