@@ -95,7 +95,7 @@ func (c configCall) String() string {
 	if c.Name != "" {
 		s += " " + c.Name
 	}
-	if len(parts) > 0 && c.Op != opCreateIntegration {
+	if len(parts) > 0 {
 		s += " (" + strings.Join(parts, ", ") + ")"
 	}
 	return s
@@ -371,40 +371,61 @@ func createCall(w sunshine.IntegrationConfig, withNext bool) configCall {
 	return c
 }
 
-// makeRoom deletes one integration that is to go, before the new ones exist, so that a
-// full switchboard can take a new one. It may first repoint the default, or the next of
-// a declared integration, when their declared targets exist already.
+// makeRoom deletes one integration that is to go before the new ones exist, so that a
+// full switchboard can take a new one: preferably one nothing points at, else it first
+// repoints what points at one (see repointReferrers), moving the default to the declared
+// one or, while that does not exist yet, to an integration that stays.
 func (p *configPlanner) makeRoom() bool {
+	if i := slices.IndexFunc(p.deletes, func(n string) bool { return p.model.referrer(n) == nil && p.model.Default != n }); i >= 0 {
+		p.deleteNow(p.deletes[i])
+		return true
+	}
 	for _, name := range p.deletes {
-		if p.model.Default == name {
-			if p.want.Default == "" || p.model.find(p.want.Default) == nil {
-				continue
-			}
-			p.emit(configCall{Op: opUpdateSwitchboard, Default: p.want.Default})
-		}
-		if !p.repointDeclaredReferrers(name) {
+		if p.model.Default == name && !p.moveDefaultOff(name) {
 			continue
 		}
-		if p.model.referrer(name) == nil {
-			p.deleteNow(name)
-			return true
-		}
+		p.repointReferrers(name)
+		p.deleteNow(name)
+		return true
 	}
 	return false
 }
 
-// repointDeclaredReferrers changes the declared integrations whose next is name, when
-// their declared state can be reached now; false when a referrer remains.
-func (p *configPlanner) repointDeclaredReferrers(name string) bool {
+// moveDefaultOff moves the default away from name, to the declared default when it
+// exists, else to an integration that stays; false when there is none.
+func (p *configPlanner) moveDefaultOff(name string) bool {
+	target := p.want.Default
+	if target == "" || target == name || p.model.find(target) == nil {
+		target = ""
+		for _, in := range p.model.Integrations {
+			if !slices.Contains(p.deletes, in.Name) {
+				target = in.Name
+				break
+			}
+		}
+	}
+	if target == "" {
+		return false
+	}
+	p.emit(configCall{Op: opUpdateSwitchboard, Default: target})
+	return true
+}
+
+// repointReferrers changes the integrations whose next is name: a declared one to its
+// declared state when that can be reached now, else (an undeclared one, or one whose
+// declared next does not exist yet) by clearing its next, which costs a call only when a
+// full switchboard leaves no other way.
+func (p *configPlanner) repointReferrers(name string) {
 	for r := p.model.referrer(name); r != nil; r = p.model.referrer(name) {
 		w := p.declared(r.Name)
-		if w == nil || (w.Next != "" && p.model.find(w.Next) == nil) {
-			return false
+		if w != nil && (w.Next == "" || p.model.find(w.Next) != nil) {
+			c, _ := integrationChange(*r, *w)
+			p.emit(c)
+			continue
 		}
-		c, _ := integrationChange(*r, *w)
-		p.emit(c)
+		clear := ""
+		p.emit(configCall{Op: opUpdateIntegration, Name: r.Name, Next: &clear})
 	}
-	return true
 }
 
 func (p *configPlanner) declared(name string) *sunshine.IntegrationConfig {
