@@ -265,7 +265,7 @@ var _ = Describe("Switchboard configuration (managementPolicy Manage)", func() {
 		updateSwitchboard(sb, func(s *sbv1.Switchboard) { s.Spec.Integrations = routingSpec() })
 		waitConfig(sb, metav1.ConditionTrue, "")
 		got := waitStalled(cc, sbv1.ReasonIntegrationNotFound)
-		Expect(condition(got, sbv1.ConditionStalled).Message).To(ContainSubstring(`"partner"`))
+		Expect(condition(got, sbv1.ConditionStalled).Message).To(And(ContainSubstring(`"partner"`), ContainSubstring("do not declare it (removed or renamed)")))
 	})
 
 	It("resumes after a call fails halfway, never enabling the switchboard without a default", func() {
