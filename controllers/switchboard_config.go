@@ -115,7 +115,9 @@ func configFromSpec(spec sbv1.SwitchboardSpec) sunshine.SwitchboardConfig {
 }
 
 // managed tells whether the operator manages the Switchboard's configuration.
-func managed(sb *sbv1.Switchboard) bool { return sb.Spec.ManagementPolicy == sbv1.ManagementPolicyManage }
+func managed(sb *sbv1.Switchboard) bool {
+	return sb.Spec.ManagementPolicy == sbv1.ManagementPolicyManage
+}
 
 // reconcileSwitchboard runs the phase of the management policy: the listing (Observe) or
 // the configuration (Manage). The configuration phase sets ConfigInSync as well.

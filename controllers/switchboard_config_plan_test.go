@@ -142,14 +142,18 @@ func TestPlanConfig(t *testing.T) {
 			calls: []string{"updateSwitchboardIntegration y (next=none)", "deleteSwitchboardIntegration x", "deleteSwitchboardIntegration y"},
 		},
 		{
-			name: "disables without touching the default",
-			want: func() sunshine.SwitchboardConfig { c := routingConfig(); c.Enabled = boolPtr(false); return c },
+			name:  "disables without touching the default",
+			want:  func() sunshine.SwitchboardConfig { c := routingConfig(); c.Enabled = boolPtr(false); return c },
 			board: board, live: live,
 			calls: []string{"updateSwitchboard (enabled=false)"},
 		},
 		{
 			name: "relinks an integration declared by integrationId",
-			want: func() sunshine.SwitchboardConfig { c := routingConfig(); c.Integrations[0].IntegrationType, c.Integrations[0].IntegrationID = "", "int-new"; return c },
+			want: func() sunshine.SwitchboardConfig {
+				c := routingConfig()
+				c.Integrations[0].IntegrationType, c.Integrations[0].IntegrationID = "", "int-new"
+				return c
+			},
 			board: board, live: live,
 			calls: []string{"updateSwitchboardIntegration bot (integrationId=int-new)"},
 		},
@@ -169,7 +173,7 @@ func TestPlanConfig(t *testing.T) {
 
 func TestPlanConfigMakesRoomOnAFullSwitchboard(t *testing.T) {
 	board := &sunshine.Switchboard{ID: "sb", DefaultSwitchboardIntegrationID: "i0"}
-	var live []sunshine.SwitchboardIntegration
+	live := make([]sunshine.SwitchboardIntegration, 0, 10)
 	want := sunshine.SwitchboardConfig{Default: "new"}
 	for i := range 10 {
 		live = append(live, si(fmt.Sprintf("i%d", i), fmt.Sprintf("n%d", i), "p", ""))

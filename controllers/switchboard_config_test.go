@@ -85,13 +85,14 @@ func (e *configEnv) client() *sunshine.Client {
 }
 
 // integration returns the simulator's integration called name.
-func (e *configEnv) integration(name string) (sunshinetest.IntegrationSeed, bool) {
+func (e *configEnv) integration(name string) sunshinetest.IntegrationSeed {
 	for _, in := range e.srv.Integrations(testAppID) {
 		if in.Name == name {
-			return in, true
+			return in
 		}
 	}
-	return sunshinetest.IntegrationSeed{}, false
+	Fail("the simulator has no integration " + name)
+	return sunshinetest.IntegrationSeed{}
 }
 
 // names are the simulator's integrations as name->next.
@@ -226,7 +227,7 @@ var _ = Describe("Switchboard configuration (managementPolicy Manage)", func() {
 		})
 		waitConfig(sb, metav1.ConditionTrue, "")
 		Expect(e.writesSince(len(n))).To(Equal([]string{"updateSwitchboardIntegration 200"}))
-		aw, _ := e.integration("agent-workspace")
+		aw := e.integration("agent-workspace")
 		Expect(*aw.DeliverStandbyEvents).To(BeFalse())
 		Expect(*aw.MessageHistoryCount).To(Equal(5))
 
@@ -293,7 +294,7 @@ var _ = Describe("Switchboard configuration (managementPolicy Manage)", func() {
 		sb := e.managedSwitchboard(routingSpec(), "bot", true)
 		create(sb)
 		got := waitConfig(sb, metav1.ConditionTrue, "")
-		aw, _ := e.integration("agent-workspace")
+		aw := e.integration("agent-workspace")
 		clear := ""
 		_, err := e.client().UpdateSwitchboardIntegration(suiteCtx, got.Status.SwitchboardID, aw.ID, sunshine.SwitchboardIntegrationUpdate{NextSwitchboardIntegrationID: &clear})
 		Expect(err).NotTo(HaveOccurred())
@@ -479,4 +480,3 @@ var _ = Describe("Switchboard configuration validation", func() {
 		}
 	})
 })
-

@@ -42,8 +42,10 @@ const (
 	MaxSwitchboardIntegrations = 10
 	// MaxNameLength bounds a switchboard integration name.
 	MaxNameLength = 128
-	// MinMessageHistoryCount and MaxMessageHistoryCount bound messageHistoryCount.
-	MinMessageHistoryCount, MaxMessageHistoryCount = 1, 10
+	// MinMessageHistoryCount is the smallest messageHistoryCount.
+	MinMessageHistoryCount = 1
+	// MaxMessageHistoryCount is the largest messageHistoryCount.
+	MaxMessageHistoryCount = 10
 )
 
 // CodeTooManySwitchboardIntegrations is the code of the 400 answer to an eleventh

@@ -18,6 +18,7 @@ package sunshine_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -138,8 +139,8 @@ func TestConfigCallsConformToTheOpenAPIDocument(t *testing.T) {
 
 func wantAPIError(t *testing.T, what string, err error, status int, code, title string) {
 	t.Helper()
-	apiErr, ok := err.(*sunshine.APIError)
-	if !ok || apiErr.StatusCode != status || apiErr.Code != code || !strings.Contains(apiErr.Title, title) {
+	var apiErr *sunshine.APIError
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != status || apiErr.Code != code || !strings.Contains(apiErr.Title, title) {
 		t.Errorf("%s: err = %v, want %d %s with %q", what, err, status, code, title)
 	}
 }

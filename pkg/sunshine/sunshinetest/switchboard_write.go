@@ -282,11 +282,10 @@ func checkNext(a *app, self *integration, in integrationFields) *failure {
 	if !in.hasNext || in.clearNext {
 		return nil
 	}
-	target := a.byID(in.next)
-	switch {
-	case target == nil:
+	switch target := a.byID(in.next); target {
+	case nil:
 		return badRequest("nextSwitchboardIntegrationId %q is not a switchboard integration of this switchboard", in.next)
-	case target == self:
+	case self:
 		return badRequest("A switchboard integration cannot be its own next switchboard integration")
 	}
 	return nil

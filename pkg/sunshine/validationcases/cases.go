@@ -143,8 +143,8 @@ var Endpoints = []Case[string]{
 // Integration is one entry of Switchboard spec.integrations.
 type Integration struct {
 	Name, IntegrationID, IntegrationType, Next string
-	DeliverStandbyEvents                      *bool
-	MessageHistoryCount                       *int
+	DeliverStandbyEvents                       *bool
+	MessageHistoryCount                        *int
 }
 
 // Config is the switchboard configuration of a Switchboard spec under
@@ -170,8 +170,9 @@ type ConfigCase struct {
 	Field string
 }
 
-func custom(name, next string) Integration {
-	return Integration{Name: name, IntegrationID: "5e1f0c0ffee00000000000" + name[:min(2, len(name))], Next: next}
+// bot is the custom integration "bot" with next.
+func bot(next string) Integration {
+	return Integration{Name: "bot", IntegrationID: "5e1f0c0ffee0000000000001", Next: next}
 }
 
 func typed(name, integrationType, next string) Integration {
@@ -183,7 +184,7 @@ func on() *bool { v := true; return &v }
 func count(n int) *int { return &n }
 
 // routing is bot -> agent workspace -> bot.
-var routing = []Integration{custom("bot", "agent-workspace"), typed("agent-workspace", "zd:agentWorkspace", "bot")}
+var routing = []Integration{bot("agent-workspace"), typed("agent-workspace", "zd:agentWorkspace", "bot")}
 
 func tenIntegrations(extra int) []Integration {
 	out := make([]Integration, 0, 10+extra)
@@ -196,7 +197,7 @@ func tenIntegrations(extra int) []Integration {
 // Configs are values of Switchboard spec.enabled, defaultIntegration and integrations.
 var Configs = []ConfigCase{
 	{Name: "bot -> agent workspace -> bot, enabled", Value: Config{Enabled: on(), Default: "bot", Integrations: routing}, Accept: true},
-	{Name: "disabled with a default", Value: Config{Default: "bot", Integrations: []Integration{custom("bot", "")}}, Accept: true},
+	{Name: "disabled with a default", Value: Config{Default: "bot", Integrations: []Integration{bot("")}}, Accept: true},
 	{Name: "ten integrations", Value: Config{Default: "ia", Integrations: tenIntegrations(0)}, Accept: true},
 	{Name: "eleven integrations", Value: Config{Default: "ia", Integrations: tenIntegrations(1)}, Field: "integrations"},
 	{Name: "a name of 128 characters", Value: Config{Default: strings.Repeat("n", 128), Integrations: []Integration{typed(strings.Repeat("n", 128), "x", "")}}, Accept: true},
@@ -211,8 +212,8 @@ var Configs = []ConfigCase{
 	{Name: "messageHistoryCount 10", Value: Config{Default: "bot", Integrations: []Integration{{Name: "bot", IntegrationType: "x", MessageHistoryCount: count(10)}}}, Accept: true},
 	{Name: "messageHistoryCount 0", Value: Config{Default: "bot", Integrations: []Integration{{Name: "bot", IntegrationType: "x", MessageHistoryCount: count(0)}}}, Field: "integrations"},
 	{Name: "messageHistoryCount 11", Value: Config{Default: "bot", Integrations: []Integration{{Name: "bot", IntegrationType: "x", MessageHistoryCount: count(11)}}}, Field: "integrations"},
-	{Name: "next naming no entry", Value: Config{Default: "bot", Integrations: []Integration{custom("bot", "agents")}}, Field: "integrations"},
-	{Name: "next naming the integration itself", Value: Config{Default: "bot", Integrations: []Integration{custom("bot", "bot")}}, Field: "integrations"},
+	{Name: "next naming no entry", Value: Config{Default: "bot", Integrations: []Integration{bot("agents")}}, Field: "integrations"},
+	{Name: "next naming the integration itself", Value: Config{Default: "bot", Integrations: []Integration{bot("bot")}}, Field: "integrations"},
 	{Name: "a default naming no entry", Value: Config{Default: "agents", Integrations: routing}, Field: "defaultIntegration"},
 	{Name: "no default", Value: Config{Integrations: routing}, Field: "defaultIntegration"},
 	{Name: "enabled without a default", Value: Config{Enabled: on(), Integrations: routing}, Field: "enabled"},
