@@ -104,6 +104,12 @@ func (e *configEnv) links() map[string]string {
 	return out
 }
 
+// The configuration metrics.
+const (
+	configChanges    = "switchboard_operator_config_changes_total"
+	configDriftTotal = "switchboard_operator_config_drift_total"
+)
+
 // routingSeed is bot -> agent-workspace -> bot at the vendor, bot the default, enabled.
 func routingSeed() *sunshinetest.SwitchboardSeed {
 	return &sunshinetest.SwitchboardSeed{Enabled: true, Default: "bot", Integrations: []sunshinetest.IntegrationSeed{
@@ -168,9 +174,11 @@ func updateSwitchboard(sb *sbv1.Switchboard, change func(*sbv1.Switchboard)) {
 var _ = Describe("Switchboard configuration (managementPolicy Manage)", func() {
 	It("creates the whole configuration for an app with no switchboard, usable by ConversationControls at once", func() {
 		e := newConfigEnv(nil)
+		created := counterValue(configChanges, map[string]string{"operation": "createSwitchboard", "result": "applied"})
 		sb := e.managedSwitchboard(routingSpec(), "bot", true)
 		create(sb)
 		got := waitConfig(sb, metav1.ConditionTrue, sbv1.ReasonConfigApplied)
+		Expect(counterValue(configChanges, map[string]string{"operation": "createSwitchboard", "result": "applied"})).To(Equal(created + 1))
 		Expect(e.written()).To(Equal([]string{
 			"createSwitchboard 201",
 			"createSwitchboardIntegration 201", // bot, without next: agent-workspace does not exist yet
@@ -271,6 +279,7 @@ var _ = Describe("Switchboard configuration (managementPolicy Manage)", func() {
 
 	It("resumes after a call fails halfway, never enabling the switchboard without a default", func() {
 		e := newConfigEnv(nil)
+		failed := counterValue(configChanges, map[string]string{"operation": "createSwitchboardIntegration", "result": sbv1.ReasonAPIUnavailable})
 		e.srv.InjectFault(sunshinetest.OpCreateSwitchboardIntegration, sunshinetest.Fault{Status: 503, After: 1})
 		sb := e.managedSwitchboard(routingSpec(), "bot", true)
 		create(sb)
@@ -287,6 +296,28 @@ var _ = Describe("Switchboard configuration (managementPolicy Manage)", func() {
 		got := &sbv1.Switchboard{}
 		Expect(k8sClient.Get(suiteCtx, client.ObjectKeyFromObject(sb), got)).To(Succeed())
 		Expect(got.Status.Config.CreatedIntegrationIDs).To(HaveLen(2), "the integration created before the failure is recorded too")
+		Expect(counterValue(configChanges, map[string]string{"operation": "createSwitchboardIntegration", "result": sbv1.ReasonAPIUnavailable})).To(Equal(failed + 1))
+	})
+
+	It("stops at a refused call with Stalled ConfigRefused naming it, and does not repeat it until the spec changes", func() {
+		e := newConfigEnv(routingSeed())
+		refused := counterValue(configChanges, map[string]string{"operation": "createSwitchboardIntegration", "result": sbv1.ReasonInvalidRequest})
+		e.srv.InjectFault(sunshinetest.OpCreateSwitchboardIntegration, sunshinetest.Fault{Status: 400})
+		sb := e.managedSwitchboard(append(routingSpec(), sbv1.SwitchboardIntegrationSpec{Name: "partner", IntegrationType: testPartner}), "bot", true)
+		create(sb)
+		got := waitConfig(sb, metav1.ConditionFalse, sbv1.ReasonConfigRefused)
+		stalled := meta.FindStatusCondition(got.Status.Conditions, sbv1.ConditionStalled)
+		Expect(stalled).NotTo(BeNil())
+		Expect(stalled.Reason).To(Equal(sbv1.ReasonConfigRefused))
+		Expect(stalled.Message).To(ContainSubstring("createSwitchboardIntegration partner"))
+		Expect(eventReasons(e.ns, sb.Name)).To(ContainElement(sbv1.EventReasonConfigRefused))
+		Expect(counterValue(configChanges, map[string]string{"operation": "createSwitchboardIntegration", "result": sbv1.ReasonInvalidRequest})).To(Equal(refused + 1))
+		Consistently(e.written).WithTimeout(3 * time.Second).Should(Equal([]string{"createSwitchboardIntegration 400"}))
+
+		updateSwitchboard(sb, func(s *sbv1.Switchboard) { s.Spec.Integrations[2].Next = "bot" })
+		waitConfig(sb, metav1.ConditionTrue, sbv1.ReasonConfigApplied)
+		Expect(e.written()).To(Equal([]string{"createSwitchboardIntegration 400", "createSwitchboardIntegration 201"}))
+		Expect(e.links()).To(HaveKeyWithValue("partner", "bot"))
 	})
 
 	It("reports drift by others under driftPolicy Report without a call, and naming the field", func() {
@@ -294,6 +325,7 @@ var _ = Describe("Switchboard configuration (managementPolicy Manage)", func() {
 		sb := e.managedSwitchboard(routingSpec(), "bot", true)
 		create(sb)
 		got := waitConfig(sb, metav1.ConditionTrue, "")
+		reported := counterValue(configDriftTotal, map[string]string{"action": "reported"})
 		aw := e.integration("agent-workspace")
 		clear := ""
 		_, err := e.client().UpdateSwitchboardIntegration(suiteCtx, got.Status.SwitchboardID, aw.ID, sunshine.SwitchboardIntegrationUpdate{NextSwitchboardIntegrationID: &clear})
@@ -306,6 +338,7 @@ var _ = Describe("Switchboard configuration (managementPolicy Manage)", func() {
 		Expect(e.writesSince(n)).To(BeEmpty())
 		Expect(e.links()).To(HaveKeyWithValue("agent-workspace", ""))
 		Expect(eventReasons(e.ns, sb.Name)).To(ContainElement(sbv1.EventReasonDriftDetected))
+		Expect(counterValue(configDriftTotal, map[string]string{"action": "reported"})).To(Equal(reported + 1))
 	})
 
 	It("repairs drift by others under driftPolicy Enforce", func() {
@@ -314,6 +347,7 @@ var _ = Describe("Switchboard configuration (managementPolicy Manage)", func() {
 		sb.Spec.DriftPolicy = sbv1.DriftPolicyEnforce
 		create(sb)
 		got := waitConfig(sb, metav1.ConditionTrue, "")
+		repaired := counterValue(configDriftTotal, map[string]string{"action": "repaired"})
 		enabled := false
 		_, err := e.client().UpdateSwitchboard(suiteCtx, got.Status.SwitchboardID, sunshine.SwitchboardUpdate{Enabled: &enabled})
 		Expect(err).NotTo(HaveOccurred())
@@ -324,6 +358,7 @@ var _ = Describe("Switchboard configuration (managementPolicy Manage)", func() {
 		}).WithTimeout(30 * time.Second).Should(Succeed())
 		got = waitConfig(sb, metav1.ConditionTrue, sbv1.ReasonConfigApplied)
 		Expect(got.Status.Enabled).To(BeTrue())
+		Expect(counterValue(configDriftTotal, map[string]string{"action": "repaired"})).To(Equal(repaired + 1))
 	})
 
 	It("makes no write call under managementPolicy Observe, whatever is declared", func() {
