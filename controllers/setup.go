@@ -249,6 +249,7 @@ func Setup(mgr ctrl.Manager, opts Options, deps Dependencies) error {
 	sbr := &SwitchboardReconciler{
 		Client: c, Connector: deps.Connector, SecretCheckInterval: opts.SecretCheckInterval,
 		WebhookSecrets: hooks.Secrets, DeletionTimeout: opts.DeletionTimeout,
+		Recorder: mgr.GetEventRecorder(FieldOwner), Metrics: deps.Metrics,
 	}
 	if err := sbr.SetupWithManager(mgr, opts); err != nil {
 		return err
