@@ -257,6 +257,8 @@ type modelWorld struct {
 	// being deleted, and enforces drift.
 	staleView                   *sbv1.ConversationControl
 	viewDeleting, viewEnforcing bool
+	// viewDeclaresEpoch tells whether that object declares the model's current epoch.
+	viewDeclaresEpoch bool
 }
 
 func (w *modelWorld) live() sunshinetest.ConversationState {
@@ -548,7 +550,8 @@ func (w *modelWorld) reconcile(o *modelObject) (ctrl.Result, error) {
 	if ok {
 		o.snapshot = current
 	}
-	if ok && view.Spec.State == o.epoch.state && view.Spec.Integration == o.epoch.integration {
+	w.viewDeclaresEpoch = ok && view.Spec.State == o.epoch.state && view.Spec.Integration == o.epoch.integration
+	if w.viewDeclaresEpoch {
 		o.epoch.seen = true
 	}
 	res, err := w.rec.Reconcile(context.Background(), ctrl.Request{NamespacedName: types.NamespacedName{Namespace: modelNS, Name: o.name}})
@@ -593,7 +596,9 @@ func (w *modelWorld) checkCall(c call) {
 	e := o.epoch
 	switch {
 	case c.op == sunshinetest.OpGetConversation:
-		if c.status == http.StatusOK && w.inEffect(e, c.after) {
+		// A read counts for the declaration only when the reconciler's view declared it (a
+		// stale view pursues an older one).
+		if c.status == http.StatusOK && w.viewDeclaresEpoch && w.inEffect(e, c.after) {
 			e.confirmed = true
 		}
 		return
