@@ -289,6 +289,7 @@ func (r *ConversationControlReconciler) reconcileHandoff(ctx context.Context, s 
 		r.written.record(s.cc)
 	}
 	sentAt := time.Now() // by the process's clock, as the receiver records events
+	defer r.awaitEvent(s)()
 	sent := r.send(ctx, s, p)
 	s.in.Status, s.in.Sent = s.cc.Status, sent
 	if !sent.Unknown && (sent.Err == nil || sent.Err.Terminal) {

@@ -24,6 +24,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	sbv1 "github.com/switchboard-operator/switchboard-operator/api/v1alpha1"
 	"github.com/switchboard-operator/switchboard-operator/pkg/sunshine"
@@ -58,6 +59,16 @@ func (r *ConversationControlReconciler) readBack(ctx context.Context, s *ccScope
 	}
 	live := liveStateOf(&sunshine.Conversation{Active: obs.Active, Pending: obs.Pending})
 	return &live, nil
+}
+
+// awaitEvent announces, where the action's event may replace the read-back, that this
+// reconcile waits for it, so that the event does not wake the object a second time.
+func (r *ConversationControlReconciler) awaitEvent(s *ccScope) (done func()) {
+	sb := s.in.Switchboard
+	if r.ReadBackWait <= 0 || !webhookReady(sb) {
+		return func() {}
+	}
+	return r.Observations.Await(sb.Spec.AppID, s.cc.Spec.ConversationID, client.ObjectKeyFromObject(s.cc))
 }
 
 // webhookReady tells whether the Switchboard's managed webhook exists as declared.

@@ -22,6 +22,7 @@ import (
 	"sync"
 	"time"
 
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/cache"
 
 	"github.com/switchboard-operator/switchboard-operator/pkg/sunshine"
@@ -99,6 +100,9 @@ type Observations struct {
 	ttl     time.Duration
 	// recorded is closed, and replaced, whenever an observation is recorded.
 	recorded chan struct{}
+	// awaiting counts, per conversation, the objects whose reconcile waits for an event
+	// after an action (Await).
+	awaiting map[observationKey]map[types.NamespacedName]int
 }
 
 // NewObservations returns a store of at most size observations, each kept for ttl.
@@ -116,6 +120,58 @@ func (s *Observations) Record(app, conversationID string, o Observation) bool {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.record(app, conversationID, o)
+}
+
+// recordFor records o and tells which objects await an event of the conversation: their
+// waiting reconcile takes it, so they need not be woken.
+func (s *Observations) recordFor(app, conversationID string, o Observation) map[types.NamespacedName]bool {
+	if s == nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.record(app, conversationID, o) {
+		return nil
+	}
+	awaited := map[types.NamespacedName]bool{}
+	for key := range s.awaiting[observationKey{app, conversationID}] {
+		awaited[key] = true
+	}
+	return awaited
+}
+
+// Await announces that obj's reconcile is about to send an action on the conversation and
+// will wait for its event; call the returned function when done waiting. Events recorded
+// meanwhile do not wake obj again.
+func (s *Observations) Await(app, conversationID string, obj types.NamespacedName) (done func()) {
+	if s == nil {
+		return func() {}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := observationKey{app, conversationID}
+	if s.awaiting == nil {
+		s.awaiting = map[observationKey]map[types.NamespacedName]int{}
+	}
+	if s.awaiting[key] == nil {
+		s.awaiting[key] = map[types.NamespacedName]int{}
+	}
+	s.awaiting[key][obj]++
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.awaiting[key][obj]--; s.awaiting[key][obj] <= 0 {
+			delete(s.awaiting[key], obj)
+		}
+		if len(s.awaiting[key]) == 0 {
+			delete(s.awaiting, key)
+		}
+	}
+}
+
+// record keeps o unless a later observation is held; s.mu must be held.
+func (s *Observations) record(app, conversationID string, o Observation) bool {
 	key := observationKey{app, conversationID}
 	if held, ok := s.entries.Get(key); ok && held.(Observation).Time.After(o.Time) {
 		return false

@@ -94,8 +94,11 @@ func (w *webhookRouter) Dispatch(ctx context.Context, hook receiver.Hook, e suns
 	}
 	obs := observationOf(e, w.now())
 	if w.leading() {
-		w.observations.Record(hook.AppID, e.ConversationID(), obs)
+		awaited := w.observations.recordFor(hook.AppID, e.ConversationID(), obs)
 		for _, cc := range concerned {
+			if awaited[client.ObjectKeyFromObject(cc)] {
+				continue // a reconcile of it is waiting for this event right now
+			}
 			select {
 			case w.events <- ccEvent{Object: cc}:
 			case <-ctx.Done():
