@@ -188,5 +188,32 @@ show_config 2
   fail "routing's default should be triage"
 ok "the change is applied: triage is the default and hands over to the bot"
 
+section "11. Push, not poll: an agent's hand-back shows within a second (webhooks)"
+info "the Switchboard declares the receiver's URL; the operator creates its webhook at the vendor:"
+kc patch switchboard demo -n "$NS" --type merge -p "{\"spec\":{\"webhook\":{\"url\":\"http://$RECEIVER_ADDR\"}}}"
+kc wait switchboard/demo -n "$NS" --for=condition=WebhookReady --timeout="$WAIT_TIMEOUT"
+info "webhook: $(kcq get switchboard demo -n "$NS" -o jsonpath='{.status.webhook.url}')"
+kc apply -n "$NS" -f - <<'YAML'
+apiVersion: switchboard.conversations.dev/v1alpha1
+kind: ConversationControl
+metadata:
+  name: escalate-conv-4
+spec:
+  switchboardRef: {name: demo}
+  conversationId: conv-4
+  state: Active
+  integration: agent-workspace
+  pollInterval: 1h # with webhooks a long poll is safe: the vendor pushes every change
+YAML
+step escalate-conv-4 conv-4 "active=agent-workspace pending=-"
+info "an agent hands conv-4 back to the bot in the vendor's UI (the simulator's admin route):"
+start_ns=$(date +%s%N)
+curl -fsS -X PUT -d '{"active":"bot","pending":""}' "$SIM_URL/_sim/conversations/app-demo/conv-4" >/dev/null
+kc wait conversationcontrol/escalate-conv-4 -n "$NS" --for=condition=InSync=false --timeout="$WAIT_TIMEOUT"
+elapsed_ms=$((($(date +%s%N) - start_ns) / 1000000))
+kc get conversationcontrols escalate-conv-4 -n "$NS"
+info "$(kcq get cc escalate-conv-4 -n "$NS" -o jsonpath='{.status.conditions[?(@.type=="InSync")].message}')"
+ok "the hand-back showed as drift after ${elapsed_ms} ms, with the next poll an hour away"
+
 section "Done"
 info "API calls the simulator served: $(curl -fsS "$SIM_URL/_sim/counts")"

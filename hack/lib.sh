@@ -217,21 +217,24 @@ free_port() {
   fail "no free TCP port found on 127.0.0.1 (tried $i)"
 }
 
-# start_operator: bin/manager against the control plane, metrics off, health probes on
-# a free loopback port, and the simulator's loopback hosts allowed as endpoints (the
-# operator refuses them by default); returns when /readyz answers.
+# start_operator: bin/manager against the control plane, metrics off, health probes and the
+# webhook receiver on free loopback ports (RECEIVER_ADDR), and the simulator's loopback
+# hosts allowed as endpoints (the operator refuses them by default); returns when /readyz
+# answers.
 start_operator() {
   local log=$WORKDIR/operator.log deadline=$((SECONDS + 60))
   PROBE_ADDR=127.0.0.1:$(free_port)
+  RECEIVER_ADDR=127.0.0.1:$(free_port)
   start_bg OPERATOR_PID "$log" env KUBECONFIG="$KUBECONFIG" "$BIN/manager" \
     --metrics-bind-address=0 --health-probe-bind-address="$PROBE_ADDR" \
+    --receiver-bind-address="$RECEIVER_ADDR" \
     --allowed-endpoint-hosts=127.0.0.1,localhost
   until curl -fsS -o /dev/null "http://$PROBE_ADDR/readyz" 2>/dev/null; do
     alive "$OPERATOR_PID" || { tail -n 20 "$log" >&2; fail "the operator exited during start-up (log: $log)"; }
     ((SECONDS < deadline)) || { tail -n 20 "$log" >&2; fail "the operator is not ready after 60s (log: $log)"; }
     sleep 0.2
   done
-  info "operator up: bin/manager (pid $OPERATOR_PID, health probes on $PROBE_ADDR, log ${log})"
+  info "operator up: bin/manager (pid $OPERATOR_PID, health probes on $PROBE_ADDR, webhook receiver on $RECEIVER_ADDR, log ${log})"
 }
 
 # start_all: control plane, simulator and operator, in that order.
