@@ -361,7 +361,12 @@ func (b *bench) restart(ctx context.Context, st *stage, rep *Report) error {
 	if err := sleep(ctx, time.Until(start.Add(window))); err != nil {
 		return err
 	}
-	r.VendorCalls = callsSince(st.sim.Counts(), simBefore)
+	r.VendorCalls = map[string]int{}
+	for op, n := range callsSince(st.sim.Counts(), simBefore) {
+		if n != 0 {
+			r.VendorCalls[op] = n
+		}
+	}
 	after, own := b.tracker.totals(), b.tracker.conversation(fresh.Spec.ConversationID)
 	r.NewObjectActions, r.NewObjectReads = own.actions, own.reads
 	r.Actions = after.Actions - vendorBefore.Actions - own.actions
