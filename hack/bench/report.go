@@ -77,6 +77,11 @@ type Results struct {
 	// BaselineRequests are the baseline's API-server requests.
 	BaselineRequests requestCounts `json:"baselineRequests"`
 	Ratio            float64       `json:"ratio"`
+	// FullStatusBaselineSeconds is the baseline again with a status patch the size of the
+	// operator's (the same fields as after a handoff), and FullStatusRatio the operator
+	// run's time over it: the API server's floor for the status this operator reports.
+	FullStatusBaselineSeconds float64 `json:"fullStatusBaselineSeconds"`
+	FullStatusRatio           float64 `json:"fullStatusRatio"`
 	// CPUSeconds is the CPU time used during the baseline's creates and patches and
 	// during the operator run (first create to all Ready), by process.
 	CPUSeconds CPUSeconds `json:"cpuSeconds"`
@@ -92,6 +97,7 @@ type Results struct {
 	Reconciles          map[string]int `json:"reconciles"`
 	ReconcilesPerObject float64        `json:"reconcilesPerObject"`
 	Quiet               Quiet          `json:"quiet"`
+	Restart             Restart        `json:"restart"`
 	Memory              Memory         `json:"memory"`
 	// NotReady counts the objects that were not Ready at the end, by Ready reason.
 	NotReady map[string]int `json:"notReady,omitempty"`
@@ -99,8 +105,9 @@ type Results struct {
 
 // CPUSeconds is CPU time by process ("bench", "kube-apiserver", "etcd").
 type CPUSeconds struct {
-	Baseline map[string]float64 `json:"baseline"`
-	Operator map[string]float64 `json:"operator"`
+	Baseline           map[string]float64 `json:"baseline"`
+	FullStatusBaseline map[string]float64 `json:"fullStatusBaseline"`
+	Operator           map[string]float64 `json:"operator"`
 }
 
 // Latency is the handoff latency: create call returned -> action received.
@@ -153,6 +160,37 @@ type Quiet struct {
 	Reconciles        int            `json:"reconciles"`
 }
 
+// Restart is the restart of the manager after the quiet period, with every object in
+// sync: a new manager in this process, with a cache of its own, as a new process has.
+type Restart struct {
+	// Objects is the number of objects in sync; WindowSeconds the counting window from the
+	// new manager's start (-restart-window); zero when the restart was skipped.
+	Objects       int     `json:"objects"`
+	WindowSeconds float64 `json:"windowSeconds"`
+	// StopSeconds is how long the old manager took to stop; SyncedSeconds runs from the
+	// new manager's start until its cache had synced (the initial list).
+	StopSeconds   float64 `json:"stopSeconds"`
+	SyncedSeconds float64 `json:"syncedSeconds"`
+	// NewObjectWaitSeconds runs from the create of a new object, right after the cache
+	// synced, to the manager's write of it Ready: how long it waited behind the initial
+	// list.
+	NewObjectWaitSeconds float64 `json:"newObjectWaitSeconds"`
+	// VendorCalls are all the simulator's requests in the window, by operation.
+	VendorCalls map[string]int `json:"vendorCalls"`
+	// Actions, Polls and ReadsOutsidePolls are the window's vendor calls for the objects
+	// that were in sync (the new object's are counted apart).
+	Actions           int `json:"actions"`
+	Polls             int `json:"polls"`
+	ReadsOutsidePolls int `json:"readsOutsidePolls"`
+	// NewObjectActions and NewObjectReads are the new object's calls.
+	NewObjectActions int `json:"newObjectActions"`
+	NewObjectReads   int `json:"newObjectReads"`
+	// OperatorRequests are the new manager's API-server requests in the window.
+	OperatorRequests requestCounts `json:"operatorRequests"`
+	OperatorWrites   requestCounts `json:"operatorWrites"`
+	Reconciles       int           `json:"reconciles"`
+}
+
 // Memory is the memory use of the bench process and the control plane.
 type Memory struct {
 	// LiveHeapBeforeManager is the live heap after a GC just before the manager started
@@ -199,6 +237,11 @@ func evaluateTargets(r *Report) []Target {
 	}
 	quietOK := res.Quiet.Actions == 0 && res.Quiet.ReadsOutsidePolls == 0 &&
 		res.Quiet.OperatorWrites.total()-min(res.Quiet.OperatorWrites.count("patch", "conversationcontrols/status"), res.Quiet.Polls) == 0
+	restartValue, restartStatus := "skipped (-restart-window 0)", "n/a"
+	if rs := res.Restart; rs.WindowSeconds > 0 {
+		restartValue = fmt.Sprintf("%d actions, %d reads outside polls (%d polls due)", rs.Actions, rs.ReadsOutsidePolls, rs.Polls)
+		restartStatus = status(rs.Actions == 0 && rs.ReadsOutsidePolls == 0)
+	}
 	return []Target{
 		{"vendor actions per handoff", "exactly 1.0", fmt.Sprintf("%.3f (%d with none, %d with >1)",
 			res.Vendor.ActionsPerHandoff, res.Vendor.ConversationsWithoutAction, res.Vendor.ConversationsWithTwoOrMore),
@@ -213,6 +256,7 @@ func evaluateTargets(r *Report) []Target {
 		{"quiet period: no calls or writes but polls", "0", fmt.Sprintf("%d actions, %d reads outside polls, %d writes for %d polls",
 			res.Quiet.Actions, res.Quiet.ReadsOutsidePolls, res.Quiet.OperatorWrites.total(), res.Quiet.Polls), status(quietOK)},
 		{"peak heap (HeapInuse, whole process)", "< 150 MiB at N=5000", mib(res.Memory.PeakHeapInuse), heapStatus},
+		{"restart in sync: vendor calls in the window but due polls", "0", restartValue, restartStatus},
 	}
 }
 
@@ -242,6 +286,8 @@ func writeTable(out io.Writer, r *Report) error {
 	row("time until all Ready", seconds(res.AllReadySeconds))
 	row("baseline (create + 1 status patch)", seconds(res.BaselineSeconds))
 	row("ratio operator / baseline", fmt.Sprintf("%.2f", res.Ratio))
+	row("baseline with the operator's status", fmt.Sprintf("%s (ratio %.2f; CPU %s)", seconds(res.FullStatusBaselineSeconds),
+		res.FullStatusRatio, describeCPUOf(res.CPUSeconds.FullStatusBaseline)))
 	row("CPU seconds, baseline / operator run", describeCPU(res.CPUSeconds))
 	row("CPU ratio operator / baseline", fmt.Sprintf("%.2f (all three processes)", res.CPURatio))
 	row("handoff latency p50 / p99 / max", fmt.Sprintf("%s / %s / %s (%d samples, %d before the create returned)",
@@ -267,6 +313,17 @@ func writeTable(out io.Writer, r *Report) error {
 		res.Quiet.Actions, res.Quiet.Polls, res.Quiet.ReadsOutsidePolls))
 	row("quiet: API-server writes", fmt.Sprintf("%d (%s); reconciles %d", res.Quiet.OperatorWrites.total(),
 		describeCounts(res.Quiet.OperatorWrites), res.Quiet.Reconciles))
+	if rs := res.Restart; rs.WindowSeconds > 0 {
+		row("restart: old manager stopped in / new cache synced after", fmt.Sprintf("%s / %s (%d objects in sync)",
+			seconds(rs.StopSeconds), seconds(rs.SyncedSeconds), rs.Objects))
+		row("restart: a new object created then was Ready after", millis(rs.NewObjectWaitSeconds))
+		row(fmt.Sprintf("restart, first %s: vendor calls", seconds(rs.WindowSeconds)), fmt.Sprintf(
+			"%d actions, %d polls, %d reads outside polls; the new object's: %d actions, %d reads (%s)",
+			rs.Actions, rs.Polls, rs.ReadsOutsidePolls, rs.NewObjectActions, rs.NewObjectReads, describeMap(rs.VendorCalls)))
+		row("restart: API-server writes", fmt.Sprintf("%d (%s); reconciles %d", rs.OperatorWrites.total(),
+			describeCounts(rs.OperatorWrites), rs.Reconciles))
+		row("restart: API-server reads", describeCounts(readsOf(rs.OperatorRequests)))
+	}
 	row("peak heap while the manager ran", fmt.Sprintf("HeapInuse %s, HeapAlloc %s (whole process)",
 		mib(res.Memory.PeakHeapInuse), mib(res.Memory.PeakHeapAlloc)))
 	row("live heap before manager / after quiet", fmt.Sprintf("%s / %s",
@@ -392,6 +449,20 @@ func describeCPU(c CPUSeconds) string {
 		o, okO := c.Operator[name]
 		if okB || okO {
 			parts = append(parts, fmt.Sprintf("%s %.2f / %.2f", name, b, o))
+		}
+	}
+	if len(parts) == 0 {
+		return "not measured"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// describeCPUOf lists the CPU seconds of the three processes of one phase.
+func describeCPUOf(c map[string]float64) string {
+	parts := make([]string, 0, 3)
+	for _, name := range []string{"bench", "kube-apiserver", "etcd"} {
+		if v, ok := c[name]; ok {
+			parts = append(parts, fmt.Sprintf("%s %.2f", name, v))
 		}
 	}
 	if len(parts) == 0 {
