@@ -38,6 +38,8 @@ func TestChartPassesHelmLint(t *testing.T) {
 		"default values":     nil,
 		"every flag set":     allFlagValues(),
 		"no metrics or RBAC": {"metrics": map[string]any{"enabled": false}, "rbac": map[string]any{"create": false}},
+		"receiver Ingress for shards": {"receiver": map[string]any{"ingress": map[string]any{"enabled": true, "tlsSecretName": "hooks-tls"}},
+			"shards": []any{map[string]any{"name": "a", "watchLabelSelector": "s=a", "receiverHost": "a.hooks.example.com"}}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			result := lint.RunAll(chartDir(t), values, namespace, lint.WithKubeVersion(kv))
