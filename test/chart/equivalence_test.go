@@ -27,6 +27,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
+	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 )
 
 // The differences between the chart with default values and config/default, as the chart's
@@ -134,15 +135,22 @@ func TestSelectorsSelectOnlyTheReleasesPods(t *testing.T) {
 	objs := mustRender(t, nil)
 	var deploy appsv1.Deployment
 	objs.one(t, "Deployment", &deploy)
-	var svc corev1.Service
-	objs.one(t, "Service", &svc)
 	pod := labels.Set(deploy.Spec.Template.Labels)
 	other := labels.Set(maps.Clone(deploy.Spec.Template.Labels))
 	other["app.kubernetes.io/instance"] = "another-release"
 
-	deploySel := labels.SelectorFromSet(deploy.Spec.Selector.MatchLabels)
-	svcSel := labels.SelectorFromSet(svc.Spec.Selector)
-	for name, sel := range map[string]labels.Selector{"the Deployment": deploySel, "the metrics Service": svcSel} {
+	sels := map[string]labels.Selector{"the Deployment": labels.SelectorFromSet(deploy.Spec.Selector.MatchLabels)}
+	for _, u := range objs.kind("Service") {
+		var svc corev1.Service
+		if err := k8sruntime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &svc); err != nil {
+			t.Fatal(err)
+		}
+		sels["the Service "+svc.Name] = labels.SelectorFromSet(svc.Spec.Selector)
+	}
+	if len(sels) != 3 {
+		t.Errorf("%d Services rendered, want the metrics and the receiver Services", len(sels)-1)
+	}
+	for name, sel := range sels {
 		if !sel.Matches(pod) {
 			t.Errorf("%s's selector %s does not select the pod template's labels %v", name, sel, pod)
 		}

@@ -17,6 +17,7 @@ limitations under the License.
 package chart
 
 import (
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -24,8 +25,10 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/labels"
 	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 )
 
@@ -216,6 +219,91 @@ var knobs = []knob{
 	flag("manager.watchLabelSelector", "switchboard.conversations.dev/shard=a", "--watch-label-selector=switchboard.conversations.dev/shard=a"),
 	flag("manager.shard", "a", "--shard=a"),
 	flag("manager.enableWarmup", true, "--enable-warmup"),
+	flag("manager.webhookReadBackWait", "0s", "--webhook-read-back-wait=0s"),
+	// 0 is a TTL (delete at once), not "unset"; a number from a values file arrives as float64.
+	flag("manager.defaultTTLSecondsAfterFinished", 0, "--default-ttl-seconds-after-finished=0"),
+	flag("manager.defaultTTLSecondsAfterFinished", float64(604800), "--default-ttl-seconds-after-finished=604800"),
+	{"receiver.enabled=false turns the receiver off and drops its Service, port and Ingress", map[string]any{"receiver": map[string]any{"enabled": false}},
+		func(t *testing.T, r *release) {
+			r.noArg(t, "--receiver-bind-address")
+			if r.port("webhooks") != 0 {
+				t.Error("the container still declares the webhooks port")
+			}
+			if r.objs.find("Service", fullname+"-webhook-receiver") != nil {
+				t.Error("the receiver Service is rendered")
+			}
+			if n := len(r.objs.kind("Ingress")); n != 0 {
+				t.Errorf("%d Ingresses rendered, want none", n)
+			}
+		}},
+	{"receiver.port moves the receiver and its container port", map[string]any{"receiver": map[string]any{"port": 8080}},
+		func(t *testing.T, r *release) {
+			r.wantArg(t, "--receiver-bind-address=:8080")
+			if got := r.port("webhooks"); got != 8080 {
+				t.Errorf("webhooks container port %d, want 8080", got)
+			}
+			svc := r.receiverService(t, fullname+"-webhook-receiver")
+			if svc.Spec.Ports[0].TargetPort.StrVal != "webhooks" {
+				t.Errorf("the receiver Service targets %v, want the webhooks port", svc.Spec.Ports[0].TargetPort)
+			}
+		}},
+	{"receiver.service sets the Service's type, port and annotations", map[string]any{"receiver": map[string]any{"service": map[string]any{
+		"type": "LoadBalancer", "port": 8080, "annotations": map[string]any{"service.example/internal": "false"}}}},
+		func(t *testing.T, r *release) {
+			svc := r.receiverService(t, fullname+"-webhook-receiver")
+			if svc.Spec.Type != corev1.ServiceTypeLoadBalancer {
+				t.Errorf("Service type %q, want LoadBalancer", svc.Spec.Type)
+			}
+			if p := svc.Spec.Ports[0]; p.Port != 8080 || p.Name != "http" {
+				t.Errorf("Service port %v, want http on 8080", p)
+			}
+			if svc.Annotations["service.example/internal"] != "false" {
+				t.Errorf("Service annotations %v", svc.Annotations)
+			}
+		}},
+	{"receiver.ingress routes /hooks/ of the host to the receiver, with TLS, class and annotations", map[string]any{"receiver": map[string]any{"ingress": map[string]any{
+		"enabled": true, "host": "hooks.example.com", "tlsSecretName": "hooks-tls", "className": "nginx",
+		"annotations": map[string]any{"cert-manager.io/cluster-issuer": "letsencrypt"}}}},
+		func(t *testing.T, r *release) {
+			ing := r.ingress(t)
+			if ing.Spec.IngressClassName == nil || *ing.Spec.IngressClassName != "nginx" {
+				t.Errorf("ingressClassName %v, want nginx", ing.Spec.IngressClassName)
+			}
+			if ing.Annotations["cert-manager.io/cluster-issuer"] != "letsencrypt" {
+				t.Errorf("Ingress annotations %v", ing.Annotations)
+			}
+			want := []networkingv1.IngressTLS{{Hosts: []string{"hooks.example.com"}, SecretName: "hooks-tls"}}
+			if !reflect.DeepEqual(ing.Spec.TLS, want) {
+				t.Errorf("Ingress TLS %v, want %v", ing.Spec.TLS, want)
+			}
+			checkRules(t, ing, map[string]string{"hooks.example.com": fullname + "-webhook-receiver"})
+		}},
+	{"receiver.ingress without tlsSecretName has no TLS section and no class", map[string]any{"receiver": map[string]any{"ingress": map[string]any{
+		"enabled": true, "host": "hooks.example.com"}}},
+		func(t *testing.T, r *release) {
+			ing := r.ingress(t)
+			if len(ing.Spec.TLS) != 0 || ing.Spec.IngressClassName != nil {
+				t.Errorf("Ingress TLS %v and class %v, want neither", ing.Spec.TLS, ing.Spec.IngressClassName)
+			}
+			checkRules(t, ing, map[string]string{"hooks.example.com": fullname + "-webhook-receiver"})
+		}},
+	{"shards[].receiverHost routes each shard's host to its own receiver Service", map[string]any{
+		"shards": []any{
+			map[string]any{"name": "a", "watchLabelSelector": "switchboard.conversations.dev/shard=a", "receiverHost": "a.hooks.example.com"},
+			map[string]any{"name": "b", "watchLabelSelector": "switchboard.conversations.dev/shard=b", "receiverHost": "b.hooks.example.com"},
+		},
+		"receiver": map[string]any{"ingress": map[string]any{"enabled": true, "tlsSecretName": "hooks-tls"}}},
+		func(t *testing.T, r *release) {
+			ing := r.ingress(t)
+			want := []networkingv1.IngressTLS{{Hosts: []string{"a.hooks.example.com", "b.hooks.example.com"}, SecretName: "hooks-tls"}}
+			if !reflect.DeepEqual(ing.Spec.TLS, want) {
+				t.Errorf("Ingress TLS %v, want %v", ing.Spec.TLS, want)
+			}
+			checkRules(t, ing, map[string]string{
+				"a.hooks.example.com": fullname + "-webhook-receiver-a",
+				"b.hooks.example.com": fullname + "-webhook-receiver-b",
+			})
+		}},
 	{"shards render one Deployment per shard, each with its selector, shard and pods of its own", map[string]any{"shards": []any{
 		map[string]any{"name": "a", "watchLabelSelector": "switchboard.conversations.dev/shard=a"},
 		map[string]any{"name": "b", "watchLabelSelector": "switchboard.conversations.dev/shard in (b,c)"},
@@ -241,6 +329,25 @@ var knobs = []knob{
 			if got := d.Spec.Template.Labels["switchboard.conversations.dev/shard"]; got != want.shard {
 				t.Errorf("%s's pods are labelled shard %q, want %q", d.Name, got, want.shard)
 			}
+			// Each shard serves the receiver, behind a Service of its own: a replica knows
+			// the webhooks of its own shard's Switchboards only.
+			one.wantArg(t, "--receiver-bind-address=:9292")
+			if one.port("webhooks") != 9292 {
+				t.Errorf("%s declares no webhooks port 9292: %v", d.Name, one.manager().Ports)
+			}
+			var svc corev1.Service
+			if !r.decodeInto(t, "Service", fullname+"-webhook-receiver-"+want.shard, &svc) {
+				t.Fatalf("no receiver Service for shard %s", want.shard)
+			}
+			sel := labels.SelectorFromSet(svc.Spec.Selector)
+			for _, other := range r.deploys {
+				if got, own := sel.Matches(labels.Set(other.Spec.Template.Labels)), other.Name == d.Name; got != own {
+					t.Errorf("the receiver Service of shard %s selects the pods of %s: %v, want %v", want.shard, other.Name, got, own)
+				}
+			}
+		}
+		if r.objs.find("Service", fullname+"-webhook-receiver") != nil {
+			t.Error("with shards, a receiver Service selecting every shard's pods is rendered")
 		}
 	}},
 	{"extraArgs come last, as given", map[string]any{"extraArgs": []any{"--zap-devel", "--zap-encoder=console"}},
@@ -253,8 +360,11 @@ var knobs = []knob{
 	{"metrics.enabled=false turns metrics off and drops the Service and port", map[string]any{"metrics": map[string]any{"enabled": false}},
 		func(t *testing.T, r *release) {
 			r.wantArg(t, "--metrics-bind-address=0")
-			if n := len(r.objs.kind("Service")); n != 0 {
-				t.Errorf("%d Services rendered, want none", n)
+			if r.objs.find("Service", fullname+"-controller-manager-metrics") != nil {
+				t.Error("the metrics Service is rendered")
+			}
+			if n := len(r.objs.kind("Service")); n != 1 {
+				t.Errorf("%d Services rendered, want only the receiver's", n)
 			}
 			if r.port("metrics") != 0 {
 				t.Error("the container still declares the metrics port")
@@ -433,6 +543,58 @@ var knobs = []knob{
 		}},
 }
 
+// receiverService decodes the receiver Service of a name and checks it serves port http.
+func (r *release) receiverService(t *testing.T, name string) corev1.Service {
+	t.Helper()
+	var svc corev1.Service
+	if !r.decodeInto(t, "Service", name, &svc) {
+		t.Fatalf("no receiver Service %s", name)
+	}
+	if len(svc.Spec.Ports) != 1 || svc.Spec.Ports[0].Name != "http" {
+		t.Fatalf("the receiver Service %s has ports %v, want one named http", name, svc.Spec.Ports)
+	}
+	return svc
+}
+
+// ingress decodes the receiver's Ingress, the only one.
+func (r *release) ingress(t *testing.T) networkingv1.Ingress {
+	t.Helper()
+	var ing networkingv1.Ingress
+	r.objs.one(t, "Ingress", &ing)
+	if ing.Name != fullname+"-webhook-receiver" || ing.Namespace != namespace {
+		t.Errorf("the Ingress is %s/%s, want %s/%s-webhook-receiver", ing.Namespace, ing.Name, namespace, fullname)
+	}
+	return ing
+}
+
+// checkRules checks that the Ingress has one rule per host, each routing only the
+// receiver's path prefix to the http port of the Service given for the host, and that the
+// Service exists.
+func checkRules(t *testing.T, ing networkingv1.Ingress, want map[string]string) {
+	t.Helper()
+	if len(ing.Spec.Rules) != len(want) {
+		t.Errorf("the Ingress has %d rules, want %d: %v", len(ing.Spec.Rules), len(want), ing.Spec.Rules)
+	}
+	for _, rule := range ing.Spec.Rules {
+		svc, ok := want[rule.Host]
+		if !ok || rule.HTTP == nil || len(rule.HTTP.Paths) != 1 {
+			t.Errorf("unexpected Ingress rule %+v", rule)
+			continue
+		}
+		p := rule.HTTP.Paths[0]
+		var pathType networkingv1.PathType
+		if p.PathType != nil {
+			pathType = *p.PathType
+		}
+		if p.Path != "/hooks/" || pathType != networkingv1.PathTypePrefix {
+			t.Errorf("the rule of %s routes %q (pathType %q), want the Prefix /hooks/", rule.Host, p.Path, pathType)
+		}
+		if b := p.Backend.Service; b == nil || b.Name != svc || b.Port.Name != "http" {
+			t.Errorf("the rule of %s goes to %+v, want the Service %s port http", rule.Host, p.Backend.Service, svc)
+		}
+	}
+}
+
 // checkSubjects checks that every binding binds the ServiceAccount sa in the release namespace.
 func checkSubjects(t *testing.T, r *release, sa string) {
 	t.Helper()
@@ -457,11 +619,39 @@ func TestEveryValueChangesWhatItSays(t *testing.T) {
 	}
 }
 
+// TestReceiverIngressNeedsWhatItRoutes checks that an Ingress that could not route a
+// delivery fails the render with a message naming the value to set.
+func TestReceiverIngressNeedsWhatItRoutes(t *testing.T) {
+	on := map[string]any{"enabled": true, "host": "hooks.example.com"}
+	for _, tc := range []struct {
+		name   string
+		values map[string]any
+		want   string
+	}{
+		{"no host", map[string]any{"receiver": map[string]any{"ingress": map[string]any{"enabled": true}}}, "receiver.ingress.host"},
+		{"the receiver off", map[string]any{"receiver": map[string]any{"enabled": false, "ingress": on}}, "receiver.enabled"},
+		{"a shard without its host", map[string]any{"receiver": map[string]any{"ingress": on}, "shards": []any{
+			map[string]any{"name": "a", "watchLabelSelector": "s=a", "receiverHost": "a.example.com"},
+			map[string]any{"name": "b", "watchLabelSelector": "s=b"},
+		}}, "shards[1].receiverHost"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := render(t, tc.values)
+			if err == nil {
+				t.Fatalf("the chart rendered with %v, want an error", tc.values)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("the error does not name %s: %v", tc.want, err)
+			}
+		})
+	}
+}
+
 // TestDefaultValuesSetOnlyTheFlagsOfConfigDefault makes sure the knobs above prove a
 // change: with default values none of their flags is set.
 func TestDefaultValuesSetOnlyTheFlagsOfConfigDefault(t *testing.T) {
 	r := renderRelease(t, nil)
-	want := []string{"--leader-elect", "--metrics-bind-address=:8443", "--health-probe-bind-address=:8081"}
+	want := []string{"--leader-elect", "--metrics-bind-address=:8443", "--health-probe-bind-address=:8081", "--receiver-bind-address=:9292"}
 	if !slices.Equal(r.manager().Args, want) {
 		t.Errorf("default args %v, want %v", r.manager().Args, want)
 	}

@@ -38,6 +38,8 @@ func TestChartPassesHelmLint(t *testing.T) {
 		"default values":     nil,
 		"every flag set":     allFlagValues(),
 		"no metrics or RBAC": {"metrics": map[string]any{"enabled": false}, "rbac": map[string]any{"create": false}},
+		"receiver Ingress for shards": {"receiver": map[string]any{"ingress": map[string]any{"enabled": true, "tlsSecretName": "hooks-tls"}},
+			"shards": []any{map[string]any{"name": "a", "watchLabelSelector": "s=a", "receiverHost": "a.hooks.example.com"}}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			result := lint.RunAll(chartDir(t), values, namespace, lint.WithKubeVersion(kv))
@@ -68,6 +70,13 @@ func TestSchemaRejectsInvalidValues(t *testing.T) {
 		{"a port out of range", map[string]any{"metrics": map[string]any{"port": 70000}}, "port"},
 		{"extraArgs as a string", map[string]any{"extraArgs": "--zap-devel"}, "extraArgs"},
 		{"an unknown top-level value", map[string]any{"replicas": 2}, "replicas"},
+		{"a negative default TTL", map[string]any{"manager": map[string]any{"defaultTTLSecondsAfterFinished": -1}}, "defaultTTLSecondsAfterFinished"},
+		{"a read-back wait in words", map[string]any{"manager": map[string]any{"webhookReadBackWait": "2 seconds"}}, "webhookReadBackWait"},
+		{"receiver port 0", map[string]any{"receiver": map[string]any{"port": 0}}, "port"},
+		{"an Ingress host with a scheme", map[string]any{"receiver": map[string]any{"ingress": map[string]any{"host": "https://hooks.example.com"}}}, "host"},
+		{"a misspelt receiver value", map[string]any{"receiver": map[string]any{"ingress": map[string]any{"tlsSecret": "x"}}}, "tlsSecret"},
+		{"a shard's receiver host with a path", map[string]any{"shards": []any{map[string]any{
+			"name": "a", "watchLabelSelector": "s=a", "receiverHost": "a.example.com/hooks"}}}, "receiverHost"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := render(t, tc.values)

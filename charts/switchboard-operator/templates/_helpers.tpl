@@ -95,6 +95,9 @@ shard), then extraArgs. The context is the root context with .shard added.
 - --metrics-bind-address=0
 {{- end }}
 - --health-probe-bind-address=:{{ .Values.healthProbe.port }}
+{{- if .Values.receiver.enabled }}
+- --receiver-bind-address=:{{ .Values.receiver.port }}
+{{- end }}
 {{- with .Values.leaderElection.namespace }}
 - --leader-election-namespace={{ . }}
 {{- end }}
@@ -151,7 +154,21 @@ shard), then extraArgs. The context is the root context with .shard added.
 {{- if $m.enableWarmup }}
 - --enable-warmup
 {{- end }}
+{{- with $m.webhookReadBackWait }}
+- --webhook-read-back-wait={{ . }}
+{{- end }}
+{{- if not (kindIs "invalid" $m.defaultTTLSecondsAfterFinished) }}
+- --default-ttl-seconds-after-finished={{ $m.defaultTTLSecondsAfterFinished | int }}
+{{- end }}
 {{- range .Values.extraArgs }}
 - {{ . | quote }}
 {{- end }}
+{{- end }}
+
+{{/*
+The receiver Service of the context's shard (.shard, set by the templates that range over
+.Values.shards): "<fullname>-webhook-receiver", with "-<shard>" for a shard.
+*/}}
+{{- define "switchboard-operator.receiverServiceName" -}}
+{{- include "switchboard-operator.fullname" . }}-webhook-receiver{{ with .shard }}{{ with .name }}-{{ . }}{{ end }}{{ end }}
 {{- end }}
