@@ -26,6 +26,7 @@ import (
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
@@ -59,11 +60,12 @@ func renderDir(t *testing.T, dir string) *rendered {
 
 func TestShardsOverlayRunsOneManagerPerShard(t *testing.T) {
 	shards, def := renderDir(t, "shards"), render(t)
-	for _, kind := range []string{"Namespace", "Service", "ServiceAccount", "ClusterRole", "Role", "CustomResourceDefinition"} {
+	for _, kind := range []string{"Namespace", "ServiceAccount", "ClusterRole", "Role", "CustomResourceDefinition"} {
 		if got, want := len(shards.all(kind)), len(def.all(kind)); got != want {
 			t.Errorf("config/shards renders %d objects of kind %s, config/default %d", got, kind, want)
 		}
 	}
+	checkShardServices(t, shards)
 	var base appsv1.Deployment
 	def.one(t, "Deployment", &base)
 	deployments := shards.all("Deployment")
@@ -93,6 +95,33 @@ func TestShardsOverlayRunsOneManagerPerShard(t *testing.T) {
 		}
 		if !equalResources(d, base) {
 			t.Errorf("%s has resources %v, want config/default's", d.Name, d.Spec.Template.Spec.Containers[0].Resources)
+		}
+	}
+}
+
+// checkShardServices checks that the shards share the metrics Service and that each has a
+// webhook receiver Service of its own that selects only its pods: a replica resolves only
+// its own shard's webhooks, so a delivery that reached another shard would be refused.
+func checkShardServices(t *testing.T, shards *rendered) {
+	t.Helper()
+	selectors := map[string]map[string]string{}
+	for _, u := range shards.all("Service") {
+		var svc corev1.Service
+		if err := k8sruntime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &svc); err != nil {
+			t.Fatal(err)
+		}
+		selectors[svc.Name] = svc.Spec.Selector
+	}
+	if len(selectors) != 3 {
+		t.Errorf("config/shards renders the Services %v, want the metrics one and one receiver per shard", selectors)
+	}
+	if sel, ok := selectors["switchboard-operator-controller-manager-metrics"]; !ok || sel["switchboard.conversations.dev/shard"] != "" {
+		t.Errorf("the metrics Service selects %v, want every shard's pods", sel)
+	}
+	for _, shard := range []string{"a", "b"} {
+		sel, ok := selectors["switchboard-operator-webhook-receiver-"+shard]
+		if !ok || sel["switchboard.conversations.dev/shard"] != shard {
+			t.Errorf("shard %s's receiver Service selects %v (present %v), want only that shard's pods", shard, sel, ok)
 		}
 	}
 }
