@@ -63,6 +63,12 @@ type ConversationControlReconciler struct {
 	// DefaultTTLAfterFinished deletes finished objects without spec.ttlSecondsAfterFinished
 	// this long after they finished; nil keeps them.
 	DefaultTTLAfterFinished *time.Duration
+	// Observations holds what the webhook receiver observed of each conversation
+	// (Observations.Observation); nil without the receiver.
+	Observations *Observations
+
+	// webhookEvents wakes the objects a webhook event concerns (the leader's receiver).
+	webhookEvents chan ccEvent
 
 	// written remembers this process's last write of each object, to tell a cache that
 	// has not caught up with it.

@@ -22,6 +22,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"reflect"
 	"strconv"
 	"time"
@@ -40,8 +41,10 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	sbv1 "github.com/switchboard-operator/switchboard-operator/api/v1alpha1"
+	"github.com/switchboard-operator/switchboard-operator/internal/receiver"
 	"github.com/switchboard-operator/switchboard-operator/pkg/sunshine"
 )
 
@@ -72,6 +75,8 @@ type Options struct {
 	// DefaultTTLAfterFinished applies to ConversationControls without
 	// spec.ttlSecondsAfterFinished; nil (the default) keeps them.
 	DefaultTTLAfterFinished *time.Duration
+	// ReceiverBindAddress is the address of the webhook receiver; empty turns it off.
+	ReceiverBindAddress string
 }
 
 // DefaultOptions are the flags' defaults.
@@ -125,6 +130,9 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 			o.DefaultTTLAfterFinished = &d
 			return nil
 		})
+	fs.StringVar(&o.ReceiverBindAddress, "receiver-bind-address", d.ReceiverBindAddress,
+		"The address the webhook receiver listens on, such as :9443 (plain HTTP: terminate TLS in front of it); empty turns it off. "+
+			"Switchboards with spec.webhook need it.")
 }
 
 // Validate checks the options; its errors name the flag and what it allows.
@@ -171,6 +179,7 @@ func SetupWithManager(mgr ctrl.Manager, opts Options, reg prometheus.Registerer)
 	if reg != nil {
 		clientMetrics = sunshine.NewMetrics(reg)
 		deps.Metrics = NewMetrics(reg)
+		deps.ReceiverMetrics = receiver.NewMetrics(reg)
 		if err := reg.Register(NewStateMetrics(mgr.GetCache())); err != nil {
 			return fmt.Errorf("registering the state metrics: %w", err)
 		}
@@ -191,7 +200,24 @@ type Dependencies struct {
 	Client client.Client
 	// Now is the ConversationControl reconciler's clock (optional; tests move it).
 	Now func() time.Time
+	// ReceiverMetrics records the webhook receiver's deliveries (optional).
+	ReceiverMetrics *receiver.Metrics
+	// Webhooks, when set, is filled with the webhook pieces Setup wires (tests read them).
+	Webhooks *Webhooks
 }
+
+// Webhooks are the pieces of the webhook receiver that Setup wires.
+type Webhooks struct {
+	// Observations holds the events the receiver observed, for the reconciler.
+	Observations *Observations
+	// Secrets holds the webhooks' secrets in memory.
+	Secrets *receiver.Secrets
+	// Receiver is the receiver, nil when --receiver-bind-address is empty.
+	Receiver *receiver.Receiver
+}
+
+// webhookEventBuffer bounds the events waiting for the ConversationControl controller.
+const webhookEventBuffer = 1024
 
 // Setup registers both reconcilers with the given dependencies.
 func Setup(mgr ctrl.Manager, opts Options, deps Dependencies) error {
@@ -200,8 +226,13 @@ func Setup(mgr ctrl.Manager, opts Options, deps Dependencies) error {
 		c = mgr.GetClient()
 	}
 	c = client.WithFieldOwner(c, FieldOwner)
+	hooks := &Webhooks{
+		Observations: NewObservations(defaultObservationsSize, defaultObservationsTTL),
+		Secrets:      &receiver.Secrets{Source: webhookSecretSource{reader: c, connector: deps.Connector}},
+	}
 	sbr := &SwitchboardReconciler{
 		Client: c, Connector: deps.Connector, SecretCheckInterval: opts.SecretCheckInterval,
+		WebhookSecrets: hooks.Secrets, DeletionTimeout: opts.DeletionTimeout,
 	}
 	if err := sbr.SetupWithManager(mgr, opts); err != nil {
 		return err
@@ -213,12 +244,31 @@ func Setup(mgr ctrl.Manager, opts Options, deps Dependencies) error {
 		SwitchboardRetryInterval: opts.SwitchboardRetryInterval,
 		DefaultTTLAfterFinished:  opts.DefaultTTLAfterFinished,
 		Now:                      deps.Now,
+		Observations:             hooks.Observations,
+		webhookEvents:            make(chan ccEvent, webhookEventBuffer),
 	}
-	return ccr.SetupWithManager(mgr, opts)
+	if err := ccr.SetupWithManager(mgr, opts); err != nil {
+		return err
+	}
+	if opts.ReceiverBindAddress != "" {
+		router := &webhookRouter{client: c, observations: hooks.Observations, events: ccr.webhookEvents, elected: mgr.Elected(), now: time.Now}
+		hooks.Receiver = receiver.New(receiver.Options{BindAddress: opts.ReceiverBindAddress}, router, hooks.Secrets, router,
+			deps.ReceiverMetrics, mgr.GetLogger().WithName("receiver"))
+		if err := mgr.Add(hooks.Receiver); err != nil {
+			return fmt.Errorf("adding the webhook receiver: %w", err)
+		}
+	}
+	if deps.Webhooks != nil {
+		*deps.Webhooks = *hooks
+	}
+	return nil
 }
 
 // SetupWithManager registers the Switchboard reconciler.
 func (r *SwitchboardReconciler) SetupWithManager(mgr ctrl.Manager, opts Options) error {
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &sbv1.Switchboard{}, webhookTokenIndex, webhookTokenOf); err != nil {
+		return fmt.Errorf("indexing %s: %w", webhookTokenIndex, err)
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&sbv1.Switchboard{}, builder.WithPredicates(specOrMetadataChanged())).
 		Named("switchboard").
@@ -246,8 +296,9 @@ func (r *ConversationControlReconciler) SetupWithManager(mgr ctrl.Manager, opts 
 	}); err != nil {
 		return fmt.Errorf("indexing %s: %w", switchboardRefIndex, err)
 	}
-	return ctrl.NewControllerManagedBy(mgr).
-		For(&sbv1.ConversationControl{}, builder.WithPredicates(specOrMetadataChanged())).
+	b := ctrl.NewControllerManagedBy(mgr).
+		For(&sbv1.ConversationControl{}, builder.WithPredicates(specOrMetadataChanged(sbv1.AnnotationObservedEvent))).
+		Watches(&sbv1.ConversationControl{}, r.observedEventHandler()).
 		Watches(&sbv1.Switchboard{}, handler.EnqueueRequestsFromMapFunc(r.controlsOfSwitchboard),
 			builder.WithPredicates(switchboardUsable())).
 		Watches(&sbv1.ConversationControl{}, handler.EnqueueRequestsFromMapFunc(r.peersOf),
@@ -256,8 +307,11 @@ func (r *ConversationControlReconciler) SetupWithManager(mgr ctrl.Manager, opts 
 				UpdateFunc:  func(event.UpdateEvent) bool { return false },
 				DeleteFunc:  func(event.DeleteEvent) bool { return true },
 				GenericFunc: func(event.GenericEvent) bool { return false },
-			})).
-		Named("conversationcontrol").
+			}))
+	if r.webhookEvents != nil {
+		b = b.WatchesRawSource(source.Channel(r.webhookEvents, &handler.TypedEnqueueRequestForObject[*sbv1.ConversationControl]{}))
+	}
+	return b.Named("conversationcontrol").
 		WithOptions(controller.Options{
 			MaxConcurrentReconciles: opts.MaxConcurrentReconciles,
 			ReconciliationTimeout:   opts.ReconcileTimeout,
@@ -294,17 +348,38 @@ func requestsFor(items []sbv1.ConversationControl) []reconcile.Request {
 
 // specOrMetadataChanged passes creations, deletions, and updates of the spec (generation),
 // labels, annotations (requestedAt) or deletion, but never the operator's own status
-// writes.
-func specOrMetadataChanged() predicate.Predicate {
+// writes, nor changes of the ignored annotations alone (another watch handles them).
+func specOrMetadataChanged(ignoredAnnotations ...string) predicate.Predicate {
 	return predicate.Funcs{
 		UpdateFunc: func(e event.UpdateEvent) bool {
 			o, n := e.ObjectOld, e.ObjectNew
 			return o.GetGeneration() != n.GetGeneration() ||
 				!reflect.DeepEqual(o.GetLabels(), n.GetLabels()) ||
-				!reflect.DeepEqual(o.GetAnnotations(), n.GetAnnotations()) ||
+				!reflect.DeepEqual(without(o.GetAnnotations(), ignoredAnnotations), without(n.GetAnnotations(), ignoredAnnotations)) ||
 				!o.GetDeletionTimestamp().Equal(n.GetDeletionTimestamp())
 		},
 	}
+}
+
+// without returns m without the keys, m itself when it has none of them.
+func without(m map[string]string, keys []string) map[string]string {
+	var out map[string]string
+	for _, k := range keys {
+		if _, ok := m[k]; !ok {
+			continue
+		}
+		if out == nil {
+			out = maps.Clone(m)
+		}
+		delete(out, k)
+	}
+	if out == nil {
+		out = m
+	}
+	if len(out) == 0 {
+		return nil // no annotations and an empty map compare equal
+	}
+	return out
 }
 
 // switchboardUsable passes Switchboard updates that matter to its ConversationControls:

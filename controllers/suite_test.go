@@ -53,6 +53,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	sbv1 "github.com/switchboard-operator/switchboard-operator/api/v1alpha1"
+	"github.com/switchboard-operator/switchboard-operator/internal/receiver"
 	"github.com/switchboard-operator/switchboard-operator/pkg/sunshine"
 	"github.com/switchboard-operator/switchboard-operator/pkg/sunshine/sunshinetest"
 )
@@ -91,6 +92,7 @@ var suiteOptions = Options{
 	SwitchboardRetryInterval:           time.Second,
 	RetryBaseDelay:                     50 * time.Millisecond,
 	RetryMaxDelay:                      time.Second,
+	ReceiverBindAddress:                "127.0.0.1:0",
 }
 
 // TestMain sets the suite's logger before any test runs: controller-runtime falls back for
@@ -133,7 +135,7 @@ var _ = BeforeSuite(func() {
 	Expect(err).NotTo(HaveOccurred())
 	ctrl.SetLogger(logf.Log)
 
-	sim, err = sunshinetest.NewServer(testSeed())
+	sim, err = sunshinetest.NewServer(testSeed(), sunshinetest.WithWebhookTimeScale(0.001))
 	Expect(err).NotTo(HaveOccurred())
 
 	mainManager = startManager(suiteCtx, cfg, "main", "", suiteOptions, suiteMetrics, nil)
@@ -177,16 +179,19 @@ func startManager(ctx context.Context, restCfg *rest.Config, name, partition str
 	}
 	mgr, err := ctrl.NewManager(restCfg, mgrOpts)
 	Expect(err).NotTo(HaveOccurred())
+	hooks := &Webhooks{}
 	err = Setup(mgr, opts, Dependencies{ //nolint:contextcheck // indexes are registered before the manager starts, outside any request
 		Connector: &SecretConnector{Reader: mgr.GetAPIReader(), AllowedHosts: opts.AllowedEndpointHosts,
 			Metrics: sunshine.NewMetrics(reg), Timeout: opts.APITimeout},
-		Metrics: NewMetrics(reg),
-		Now:     managerClock,
-		Client:  interceptor.NewClient(withoutWatch{mgr.GetClient()}, interceptor.Funcs{SubResourcePatch: injectedPatchFault}),
+		Metrics:         NewMetrics(reg),
+		Now:             managerClock,
+		Client:          interceptor.NewClient(withoutWatch{mgr.GetClient()}, interceptor.Funcs{SubResourcePatch: injectedPatchFault}),
+		ReceiverMetrics: receiver.NewMetrics(reg),
+		Webhooks:        hooks,
 	})
 	Expect(err).NotTo(HaveOccurred())
 	ctx, cancel := context.WithCancel(ctx)
-	m := &runningManager{name: name, mgr: mgr, cancel: cancel, done: make(chan struct{})}
+	m := &runningManager{name: name, mgr: mgr, cancel: cancel, done: make(chan struct{}), webhooks: hooks, metrics: reg}
 	go func() {
 		defer close(m.done)
 		m.err = mgr.Start(ctx)
@@ -201,6 +206,9 @@ type runningManager struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 	err    error // what Start returned; read after done is closed
+	// webhooks are the manager's receiver and observations; metrics its registry.
+	webhooks *Webhooks
+	metrics  *prometheus.Registry
 }
 
 // stop stops the manager and waits until every reconcile has returned (a restart must not

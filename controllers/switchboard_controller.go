@@ -34,6 +34,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	sbv1 "github.com/switchboard-operator/switchboard-operator/api/v1alpha1"
+	"github.com/switchboard-operator/switchboard-operator/internal/receiver"
 	"github.com/switchboard-operator/switchboard-operator/pkg/sunshine"
 )
 
@@ -52,6 +53,10 @@ type SwitchboardReconciler struct {
 	// SecretCheckInterval is how often the Secret is read again to notice a rotation
 	// (Secrets are not watched: the operator may only get them).
 	SecretCheckInterval time.Duration
+	// WebhookSecrets holds the secrets of the managed webhooks for the receiver.
+	WebhookSecrets *receiver.Secrets
+	// DeletionTimeout bounds how long deletion keeps trying to remove the webhook.
+	DeletionTimeout time.Duration
 }
 
 // defaultRefreshInterval applies when spec.refreshInterval is unset.
@@ -69,6 +74,9 @@ func (r *SwitchboardReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !sb.DeletionTimestamp.IsZero() {
+		if handled, err := r.finalizeWebhook(ctx, sb); handled {
+			return ctrl.Result{}, err
+		}
 		r.Connector.Forget(req.NamespacedName)
 		return ctrl.Result{}, nil
 	}
@@ -84,6 +92,7 @@ func (r *SwitchboardReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	}
 
 	o := r.reconcileListing(ctx, sb, conds)
+	o = r.reconcileWebhook(ctx, sb, conds, o)
 	return finish(o, &sb.Status.ObservedGeneration, sb.Generation)
 }
 

@@ -110,6 +110,11 @@ type SwitchboardSpec struct {
 	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('10s')",message="refreshInterval must be at least 10s"
 	// +optional
 	RefreshInterval *metav1.Duration `json:"refreshInterval,omitempty"`
+
+	// Webhook, when set, makes the operator manage a webhook that pushes the app's
+	// switchboard events to its receiver; removing it removes the webhook.
+	// +optional
+	Webhook *SwitchboardWebhook `json:"webhook,omitempty"`
 }
 
 // MaxIntegrations is the most switchboard integrations an app can have (the vendor's
@@ -190,6 +195,10 @@ type SwitchboardStatus struct {
 	// LastHandledReconcileAt echoes the last handled value of the requestedAt annotation.
 	// +optional
 	LastHandledReconcileAt string `json:"lastHandledReconcileAt,omitempty"`
+
+	// Webhook is the webhook the operator manages for spec.webhook.
+	// +optional
+	Webhook *SwitchboardWebhookStatus `json:"webhook,omitempty"`
 }
 
 // +kubebuilder:object:root=true

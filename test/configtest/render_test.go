@@ -528,22 +528,42 @@ func checkBinding(t *testing.T, r *rendered, ref rbacv1.RoleRef, subjects []rbac
 }
 
 func TestRenderedMetricsServiceSelectsTheManager(t *testing.T) {
+	checkServiceSelectsTheManager(t, render(t), "metrics")
+}
+
+func TestRenderedReceiverServiceSelectsTheManagerOnTheReceiverPort(t *testing.T) {
 	r := render(t)
+	checkServiceSelectsTheManager(t, r, "webhook-receiver")
+	var deploy appsv1.Deployment
+	r.one(t, "Deployment", &deploy)
+	c := deploy.Spec.Template.Spec.Containers[0]
+	if !slices.Contains(c.Args, "--receiver-bind-address=:9292") {
+		t.Errorf("the manager's args %v do not turn the receiver on at :9292", c.Args)
+	}
+	if !hasPort(c, intstr.FromString("webhooks")) || !hasPort(c, intstr.FromInt32(9292)) {
+		t.Errorf("the manager does not declare the port webhooks (9292): %+v", c.Ports)
+	}
+}
+
+// checkServiceSelectsTheManager checks that the Service named *suffix selects the
+// manager's pods on ports the manager declares.
+func checkServiceSelectsTheManager(t *testing.T, r *rendered, suffix string) {
+	t.Helper()
 	var svc corev1.Service
-	r.named(t, "Service", "metrics", &svc)
+	r.named(t, "Service", suffix, &svc)
 	var deploy appsv1.Deployment
 	r.one(t, "Deployment", &deploy)
 	labels := deploy.Spec.Template.Labels
 	if len(svc.Spec.Selector) == 0 {
-		t.Fatal("the metrics Service selects nothing")
+		t.Fatalf("the %s Service selects nothing", suffix)
 	}
 	for k, v := range svc.Spec.Selector {
 		if labels[k] != v {
-			t.Errorf("the metrics Service selects %s=%s, which the manager's pods do not carry (%v)", k, v, labels)
+			t.Errorf("the %s Service selects %s=%s, which the manager's pods do not carry (%v)", suffix, k, v, labels)
 		}
 	}
 	if len(svc.Spec.Ports) == 0 {
-		t.Fatal("the metrics Service has no ports")
+		t.Fatalf("the %s Service has no ports", suffix)
 	}
 	for _, p := range svc.Spec.Ports {
 		target := p.TargetPort
@@ -551,7 +571,7 @@ func TestRenderedMetricsServiceSelectsTheManager(t *testing.T) {
 			target = intstr.FromInt32(p.Port)
 		}
 		if !hasPort(deploy.Spec.Template.Spec.Containers[0], target) {
-			t.Errorf("the metrics Service port %s targets %s, which the manager does not declare", p.Name, target.String())
+			t.Errorf("the %s Service port %s targets %s, which the manager does not declare", suffix, p.Name, target.String())
 		}
 	}
 }

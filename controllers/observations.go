@@ -1,0 +1,148 @@
+/*
+Copyright 2026 The switchboard-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"encoding/json"
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/util/cache"
+
+	"github.com/switchboard-operator/switchboard-operator/pkg/sunshine"
+)
+
+// Observation is a switchboard event as the webhook receiver observed it: the
+// conversation's switchboard state after the event, or, for a `:failure` event, the
+// vendor's refusal of an action with its error code.
+type Observation struct {
+	// EventID is the vendor's id of the event.
+	EventID string `json:"id"`
+	// Type is the trigger, for example switchboard:passControl.
+	Type string `json:"type"`
+	// Time is the vendor's timestamp of the event, or when it was received when the
+	// event carries none.
+	Time time.Time `json:"time"`
+	// Active and Pending are the conversation's switchboard integrations after the event.
+	Active  *sunshine.IntegrationRef `json:"active,omitempty"`
+	Pending *sunshine.IntegrationRef `json:"pending,omitempty"`
+	// Reason is the reason given with a passControl or releaseControl.
+	Reason string `json:"reason,omitempty"`
+	// ErrorCode and ErrorMessage are the vendor's error of a `:failure` event.
+	ErrorCode    string `json:"errorCode,omitempty"`
+	ErrorMessage string `json:"errorMessage,omitempty"`
+}
+
+// Failed tells whether the observation reports an action the vendor refused.
+func (o Observation) Failed() bool {
+	return sunshine.WebhookEvent{Type: o.Type}.IsFailure()
+}
+
+// maxObservedMessage bounds the vendor's error message kept in an observation.
+const maxObservedMessage = 512
+
+// observationOf makes the observation of a switchboard event received at received.
+func observationOf(e sunshine.WebhookEvent, received time.Time) Observation {
+	o := Observation{EventID: e.ID, Type: e.Type, Time: received, Reason: e.Payload.Reason}
+	if t, err := time.Parse(time.RFC3339Nano, e.CreatedAt); err == nil {
+		o.Time = t
+	}
+	if c := e.Payload.Conversation; c != nil {
+		o.Active, o.Pending = c.Active, c.Pending
+	}
+	if e.Payload.Error != nil {
+		o.ErrorCode = e.Payload.Error.Code
+		o.ErrorMessage = e.Payload.Error.Message
+		if o.ErrorMessage == "" {
+			o.ErrorMessage = e.Payload.Error.Title
+		}
+		if r := []rune(o.ErrorMessage); len(r) > maxObservedMessage {
+			o.ErrorMessage = string(r[:maxObservedMessage])
+		}
+	}
+	return o
+}
+
+// Defaults of the observation store.
+const (
+	defaultObservationsSize = 100000
+	defaultObservationsTTL  = time.Hour
+)
+
+// Observations keeps the latest observation of each (app, conversation), at most a
+// bounded number of them, each for a bounded time. It is safe for concurrent use.
+type Observations struct {
+	mu      sync.Mutex
+	entries *cache.LRUExpireCache
+	ttl     time.Duration
+}
+
+// NewObservations returns a store of at most size observations, each kept for ttl.
+func NewObservations(size int, ttl time.Duration) *Observations {
+	return &Observations{entries: cache.NewLRUExpireCache(size), ttl: ttl}
+}
+
+type observationKey struct{ app, conversation string }
+
+// Record keeps o for (app, conversation) unless a later observation is held; it tells
+// whether o was kept.
+func (s *Observations) Record(app, conversationID string, o Observation) bool {
+	if s == nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := observationKey{app, conversationID}
+	if held, ok := s.entries.Get(key); ok && held.(Observation).Time.After(o.Time) {
+		return false
+	}
+	s.entries.Add(key, o, s.ttl)
+	return true
+}
+
+// Observation returns the latest observation of the conversation of app, if one is held.
+// The ConversationControl reconciler may use it in place of reading the conversation.
+func (s *Observations) Observation(app, conversationID string) (Observation, bool) {
+	if s == nil {
+		return Observation{}, false
+	}
+	held, ok := s.entries.Get(observationKey{app, conversationID})
+	if !ok {
+		return Observation{}, false
+	}
+	return held.(Observation), true
+}
+
+// observedEventAnnotation is the value of the observedEvent annotation: the app and
+// the observation, as JSON.
+type observedEventAnnotation struct {
+	App string `json:"app"`
+	Observation
+}
+
+func encodeObservedEvent(app string, o Observation) (string, error) {
+	data, err := json.Marshal(observedEventAnnotation{App: app, Observation: o})
+	return string(data), err
+}
+
+func decodeObservedEvent(value string) (string, Observation, bool) {
+	var a observedEventAnnotation
+	if err := json.Unmarshal([]byte(value), &a); err != nil || a.App == "" || a.EventID == "" {
+		return "", Observation{}, false
+	}
+	return a.App, a.Observation, true
+}
