@@ -8,11 +8,14 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"k8s.io/client-go/rest"
 
 	"github.com/switchboard-operator/switchboard-operator/pkg/sunshine/sunshinetest"
 )
@@ -189,12 +192,13 @@ func TestTargetsAndTable(t *testing.T) {
 	}
 	rep.Targets = evaluateTargets(rep)
 	want := map[string]string{
-		"vendor actions per handoff":                               "met",
-		"vendor reads per handoff outside polls":                   "met",
-		"API-server writes per handoff (creates, patches, Events)": "missed",
-		"time ratio operator / baseline":                           "met",
-		"quiet period: no calls or writes but polls":               "met",
-		"peak heap (HeapInuse, whole process)":                     "missed",
+		"vendor actions per handoff":                                "met",
+		"vendor reads per handoff outside polls":                    "met",
+		"API-server writes per handoff (creates, patches, Events)":  "missed",
+		"time ratio operator / baseline":                            "met",
+		"quiet period: no calls or writes but polls":                "met",
+		"peak heap (HeapInuse, whole process)":                      "missed",
+		"restart in sync: vendor calls in the window but due polls": "n/a",
 	}
 	for _, tg := range rep.Targets {
 		if want[tg.Name] != tg.Status {
@@ -355,5 +359,115 @@ func TestChartDrawsTheHandoffsAndTheLatencyHistogram(t *testing.T) {
 	}
 	if !strings.Contains(svg, "ratio 1.40") {
 		t.Error("the title does not give the ratio")
+	}
+}
+
+func TestVendorTrackerCountsTheFirstPollHalfAnIntervalAfterTheHandoff(t *testing.T) {
+	tr := newVendorTracker(time.Minute)
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, info := range []sunshinetest.RequestInfo{
+		{Operation: sunshinetest.OpGetConversation, ConversationID: "a", Time: t0},
+		{Operation: sunshinetest.OpPassControl, ConversationID: "a", Time: t0.Add(5 * time.Millisecond)},
+		{Operation: sunshinetest.OpGetConversation, ConversationID: "a", Time: t0.Add(10 * time.Millisecond)},
+		// The first poll: the first slot at least half an interval after the read back.
+		{Operation: sunshinetest.OpGetConversation, ConversationID: "a", Time: t0.Add(31 * time.Second)},
+		{Operation: sunshinetest.OpGetConversation, ConversationID: "b", Time: t0},
+		{Operation: sunshinetest.OpGetConversation, ConversationID: "b", Time: t0.Add(20 * time.Second)}, // too soon
+	} {
+		tr.observe(info)
+	}
+	if got := tr.totals(); got != (vendorTotals{Actions: 1, Reads: 4, Polls: 1}) {
+		t.Errorf("totals = %+v, want 1 action, 4 reads, 1 poll", got)
+	}
+	if a := tr.conversation("a"); a.actions != 1 || a.reads != 2 {
+		t.Errorf("conversation a: %d actions, %d reads outside polls; want 1 and 2", a.actions, a.reads)
+	}
+	if none := tr.conversation("none"); none.actions != 0 || none.reads != 0 {
+		t.Errorf("an unknown conversation has %+v", none)
+	}
+}
+
+func TestReadyTrackerWithOnlyCountsThatObject(t *testing.T) {
+	tr := newReadyTracker("ns", 1)
+	tr.only = "fresh"
+	ready := func(name string) []byte {
+		return []byte(`{"metadata":{"namespace":"ns","name":"` + name + `","generation":1},"status":{"observedGeneration":1,` +
+			`"conditions":[{"type":"Ready","status":"True","observedGeneration":1,"reason":"Succeeded","message":"","lastTransitionTime":"2026-01-01T00:00:00Z"}]}}`)
+	}
+	tr.observeAnswer(ready("old")) // a poll's status patch of an object in sync
+	if tr.count() != 0 {
+		t.Fatal("an object other than the one named counted")
+	}
+	tr.observeAnswer(ready("fresh"))
+	if _, err := tr.wait(context.Background(), time.Second); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRestartTargetAndRows(t *testing.T) {
+	base := func() *Report {
+		return &Report{Settings: Settings{N: 10, Mix: map[string]int{kindActive.name: 10}}}
+	}
+	statusOf := func(r *Report) Target {
+		for _, tg := range evaluateTargets(r) {
+			if strings.HasPrefix(tg.Name, "restart in sync") {
+				return tg
+			}
+		}
+		t.Fatal("no restart target")
+		return Target{}
+	}
+	if tg := statusOf(base()); tg.Status != "n/a" {
+		t.Errorf("skipped restart: %+v", tg)
+	}
+	inSync := base()
+	inSync.Results.Restart = Restart{Objects: 10, WindowSeconds: 60, SyncedSeconds: 0.2, NewObjectWaitSeconds: 0.05, Polls: 10,
+		NewObjectActions: 1, NewObjectReads: 2, VendorCalls: map[string]int{"getConversation": 12, "passControl": 1},
+		OperatorWrites: requestCounts{"patch conversationcontrols/status": 11, "create events": 1}}
+	if tg := statusOf(inSync); tg.Status != "met" {
+		t.Errorf("restart with only due polls and the new object's calls: %+v", tg)
+	}
+	var out bytes.Buffer
+	inSync.Targets = evaluateTargets(inSync)
+	if err := writeTable(&out, inSync); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"50.0ms", "0 actions, 10 polls, 0 reads outside polls; the new object's: 1 actions, 2 reads",
+		"restart: API-server writes", "12 (create events 1, patch conversationcontrols/status 11)"} {
+		if !strings.Contains(out.String(), s) {
+			t.Errorf("table lacks %q:\n%s", s, out.String())
+		}
+	}
+	costly := base()
+	costly.Results.Restart = Restart{Objects: 10, WindowSeconds: 60, ReadsOutsidePolls: 10}
+	if tg := statusOf(costly); tg.Status != "missed" {
+		t.Errorf("restart that read every object at start-up: %+v", tg)
+	}
+}
+
+func TestAPIServerProfileWritesTheProfileAndNamesAFailure(t *testing.T) {
+	var asked string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked = r.URL.String()
+		if r.URL.Path != "/debug/pprof/profile" {
+			http.Error(w, "forbidden", http.StatusForbidden)
+			return
+		}
+		_, _ = w.Write([]byte("profile-bytes"))
+	}))
+	defer srv.Close()
+	path := filepath.Join(t.TempDir(), "apiserver.pprof")
+	if err := apiServerProfile(context.Background(), &rest.Config{Host: srv.URL + "/"}, 3, path); err != nil {
+		t.Fatal(err)
+	}
+	if asked != "/debug/pprof/profile?seconds=3" {
+		t.Errorf("asked for %q", asked)
+	}
+	if data, err := os.ReadFile(path); err != nil || string(data) != "profile-bytes" {
+		t.Errorf("wrote %q, %v", data, err)
+	}
+	err := apiServerProfile(context.Background(), &rest.Config{Host: srv.URL + "/elsewhere"}, 1, path)
+	if err == nil || !strings.Contains(err.Error(), "403") {
+		t.Errorf("a refused profile = %v, want an error with the status", err)
 	}
 }

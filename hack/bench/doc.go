@@ -5,30 +5,40 @@
 //	KUBEBUILDER_ASSETS=bin/k8s/1.37.2-linux-amd64 go run ./hack/bench -n 1000
 //
 // One process starts envtest (a real kube-apiserver and etcd, as separate processes),
-// the switchboard simulator (sunshinetest) and a controller-runtime manager wired as
-// main.go wires it (controllers.SetupWithManager, Secrets uncached, metrics not served),
-// and then runs, in order:
+// the switchboard simulator (sunshinetest) seeded with the test world the envtest suite
+// shares (test/world: one app, its key, bot -> agent-workspace -> bot), and a
+// controller-runtime manager wired as main.go wires it (controllers.SetupWithManager,
+// Secrets uncached, metrics not served). Its run is a list of phases (phases.go):
 //
 //  1. The baseline: a plain client does the least API-server work the same N objects need
 //     (create each ConversationControl, then one status patch), with -concurrency
 //     workers, before the manager starts and in a namespace of its own. The baseline
 //     objects are deleted before the manager starts, so the operator never sees them.
 //  2. The operator run: N conversations are put into the simulator with the bot active,
-//     and N ConversationControls are created with -concurrency workers: most ask for
-//     the Agent Workspace to be Active, -next-percent name `next`, -offered-percent
-//     offer control instead. Every object is one handoff: exactly one switchboard
-//     action is the floor. The run ends when the manager's status write of the last
-//     object comes back Ready (Ready=True and observedGeneration equal to the
-//     generation). The bench reads that from the answers to the manager's writes in its
-//     transport, not from a watch of its own, so it adds no work to the API server.
+//     the world's Secret and Switchboard are created, the manager starts, and N
+//     ConversationControls are created with -concurrency workers: most ask for the
+//     Agent Workspace to be Active, -next-percent name `next`, -offered-percent offer
+//     control instead. Every object is one handoff: exactly one switchboard action is
+//     the floor. The run ends when the manager's status write of the last object comes
+//     back Ready (Ready=True and observedGeneration equal to the generation). The bench
+//     reads that from the answers to the manager's writes in its transport, not from a
+//     watch of its own, so it adds no work to the API server.
 //  3. A quiet period (-quiet) with nothing changing: only the scheduled polls
 //     (spec.pollInterval, -poll-interval) may call the vendor's API or write.
+//  4. A restart (-restart-window, a minute; 0 skips it): the manager stops with every
+//     object in sync and a new one starts (a manager of its own, with its own cache, as
+//     a new process). Once its cache has synced one new object is created and timed until
+//     Ready (how long it waits behind the initial list), and the vendor calls and
+//     API-server requests of the window after the start are counted: the target is no
+//     call but the polls that fall due (with a one-minute poll interval, each object's
+//     slot comes once in the window).
 //
 // What it counts, rather than estimates:
 //   - vendor API calls, from the simulator's request hook: actions and reads per
-//     operation and per conversation. A read of a conversation that comes at least 90%
-//     of the poll interval after the previous read of it is counted as a poll; every
-//     other read is a read "outside polls".
+//     operation and per conversation. A read of a conversation that comes at least 45%
+//     of the poll interval after the previous read of it is counted as a poll (the
+//     operator's first poll comes at the first poll slot at least half an interval after
+//     the handoff); every other read is a read "outside polls".
 //   - handoff latency: from the return of the object's create call to the arrival of
 //     its action at the simulator (p50, p99, max).
 //   - API-server requests, by verb and resource, from a RoundTripper wrapped around the
@@ -43,14 +53,16 @@
 //     that the manager's share can be read off.
 //
 // It prints one plain-text table, writes the same figures as JSON to
-// bin/bench/bench-N-TIMESTAMP.json (and the manager's log beside it), and says which
-// machine it ran on. It never asserts on time: it exits non-zero only when it cannot
+// bin/bench/bench-N-TIMESTAMP.json (and the manager's log and an SVG chart beside it),
+// and says which machine it ran on. With -cpuprofile it also writes two CPU profiles of
+// the operator run: this process's (manager, simulator, clients) and the API server's,
+// read from kube-apiserver's /debug/pprof/profile for the first part of the run as long
+// as the baseline (`go tool pprof -top FILE`). It never asserts on time: it exits non-zero only when it cannot
 // run or when not every object became Ready before -timeout. The issue's targets are
 // printed beside the figures as met or missed.
 //
-// Client settings: -qps and -burst set the manager's rest.Config QPS and Burst; they
-// default to main.go's --kube-api-qps and --kube-api-burst defaults (50 and 100), and
-// -qps -1 turns client-side rate limiting off. The bench's own client (its creates, and
+// Client settings: -qps and -burst set the manager's rest.Config QPS and Burst; by
+// default (-qps -1) there is no client-side limit, as with main.go's --kube-api-qps 0. The bench's own client (its creates, and
 // the baseline) has no client-side limit, so that the baseline measures the API
 // server's own limit. -concurrency sets MaxConcurrentReconciles and the number of
 // workers of the bench's creators and of the baseline; every other controllers.Options

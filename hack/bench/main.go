@@ -10,23 +10,21 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -35,6 +33,7 @@ import (
 	"github.com/switchboard-operator/switchboard-operator/controllers"
 	"github.com/switchboard-operator/switchboard-operator/pkg/sunshine"
 	"github.com/switchboard-operator/switchboard-operator/pkg/sunshine/sunshinetest"
+	"github.com/switchboard-operator/switchboard-operator/test/world"
 )
 
 // The world the bench builds: one app in the simulator, and one namespace with its
@@ -43,13 +42,16 @@ const (
 	appID             = "app-bench"
 	keyID             = "app_bench_key"
 	keySecret         = "bench-secret-value"
-	secretName        = "sunshine-key"
 	switchboardName   = "bench"
 	operatorNamespace = "bench-operator"
 	baselineNamespace = "bench-baseline"
-	integrationBot    = "bot"
-	integrationAgent  = "agent-workspace"
+	integrationBot    = world.IntegrationBot
+	integrationAgent  = world.IntegrationAgent
 )
+
+// benchWorld is the simulator's app and the objects that reach it, as the envtest suite
+// builds them: the app's switchboard links bot -> agent-workspace -> bot, bot the default.
+var benchWorld = world.New(appID, keyID, keySecret, switchboardName)
 
 func main() {
 	if err := runMain(); err != nil {
@@ -80,6 +82,7 @@ type options struct {
 	Burst                int
 	Concurrency          int
 	Quiet                time.Duration
+	RestartWindow        time.Duration
 	PollInterval         time.Duration
 	NextPercent          int
 	OfferedPercent       int
@@ -110,6 +113,8 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.IntVar(&o.Concurrency, "concurrency", controllers.DefaultOptions().MaxConcurrentReconciles,
 		"MaxConcurrentReconciles, and the number of workers creating objects (operator run and baseline)")
 	fs.DurationVar(&o.Quiet, "quiet", 30*time.Second, "quiet period after all objects are Ready")
+	fs.DurationVar(&o.RestartWindow, "restart-window", time.Minute, "after the quiet period, restart the manager with every object "+
+		"in sync and count the vendor calls and writes of this long after the start; 0 skips the restart")
 	fs.DurationVar(&o.PollInterval, "poll-interval", time.Minute, "spec.pollInterval of every ConversationControl (at least 10s)")
 	fs.IntVar(&o.NextPercent, "next-percent", 10, "percentage of objects that declare integration `next` (state Active)")
 	fs.IntVar(&o.OfferedPercent, "offered-percent", 10, "percentage of objects that declare state Offered")
@@ -121,7 +126,8 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.DurationVar(&o.Timeout, "timeout", 30*time.Minute, "how long to wait for every object to be Ready before giving up")
 	fs.StringVar(&o.OutDir, "out-dir", filepath.Join("bin", "bench"), "directory of the JSON report and the manager's log")
 	fs.StringVar(&o.CRDDir, "crd-dir", filepath.Join("config", "crd", "bases"), "directory of the CRDs")
-	fs.BoolVar(&o.CPUProfile, "cpuprofile", false, "write a CPU profile of the operator run (this process) next to the report")
+	fs.BoolVar(&o.CPUProfile, "cpuprofile", false, "write CPU profiles of the operator run next to the report: this process's "+
+		"(manager, simulator, clients) and the API server's (its /debug/pprof/profile, for the baseline's length)")
 	fs.BoolVar(&o.DropEvents, "drop-events", false, "experiment: answer the manager's Event creates in the bench instead of "+
 		"sending them to the API server, to measure what Events cost (the targets are then not evaluated for writes)")
 	fs.StringVar(&o.Revision, "revision", "", "the commit the bench runs (the Makefile passes `git rev-parse HEAD`)")
@@ -143,6 +149,8 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 		return o, errors.New("-next-percent and -offered-percent must be between 0 and 100 together")
 	case o.ReleasePolicyPercent < 0 || o.ReleasePolicyPercent > 100:
 		return o, errors.New("-release-policy-percent must be between 0 and 100")
+	case o.RestartWindow < 0:
+		return o, errors.New("-restart-window must be 0 (no restart) or positive")
 	case o.PollInterval < 10*time.Second:
 		return o, errors.New("-poll-interval must be at least 10s (the API's minimum)")
 	case o.VendorRPS < 1 || o.VendorRPS > 1000 || o.VendorBurst < 1 || o.VendorBurst > 10000:
@@ -245,211 +253,12 @@ type bench struct {
 	pids map[string]int
 	// baselineCPU is the CPU time used by the baseline's creates and patches.
 	baselineCPU map[string]float64
-}
-
-// startCPUProfile starts the CPU profile of the operator run when -cpuprofile is set;
-// the returned function stops it (once; later calls do nothing).
-func (b *bench) startCPUProfile(started time.Time) (func(), error) {
-	if !b.opts.CPUProfile {
-		return func() {}, nil
-	}
-	path := filepath.Join(b.opts.OutDir, fmt.Sprintf("bench-%d-%s.cpu.pprof", b.opts.N, started.Format("20060102-150405")))
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, err
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		_ = f.Close()
-		return nil, err
-	}
-	b.progress("CPU profile of the operator run: %s", path)
-	return sync.OnceFunc(func() {
-		pprof.StopCPUProfile()
-		_ = f.Close()
-	}), nil
+	// profiles is done once the API server's CPU profile (-cpuprofile) is written.
+	profiles sync.WaitGroup
 }
 
 func (b *bench) progress(format string, args ...any) {
 	_, _ = fmt.Fprintf(b.stderr, "bench: "+format+"\n", args...)
-}
-
-// run starts everything, runs the three phases and returns the report. On an error
-// after the operator run started it returns the report so far with the error.
-func (b *bench) run(ctx context.Context, started time.Time) (*Report, error) {
-	o := b.opts
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	rep := &Report{StartedAt: started, Revision: o.Revision, Machine: machineInfo(), Settings: b.settings()}
-	res := &rep.Results
-	b.sampler = newSampler(100 * time.Millisecond)
-	go b.sampler.run(ctx)
-
-	scheme := runtime.NewScheme()
-	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
-	utilruntime.Must(sbv1.AddToScheme(scheme))
-
-	b.progress("starting envtest")
-	env := &envtest.Environment{CRDDirectoryPaths: []string{o.CRDDir}, ErrorIfCRDPathMissing: true, Scheme: scheme}
-	restCfg, err := env.Start()
-	if err != nil {
-		return nil, fmt.Errorf("starting envtest: %w", err)
-	}
-	defer func() {
-		// The API server waits for open watches before it stops: end them first.
-		cancel()
-		if err := env.Stop(); err != nil {
-			b.progress("stopping envtest: %v", err)
-		}
-	}()
-	res.Memory.Pids = childProcesses("kube-apiserver", "etcd")
-	b.pids = map[string]int{"bench": os.Getpid()}
-	for name, pid := range res.Memory.Pids {
-		b.sampler.watchProcess(name, pid)
-		b.pids[name] = pid
-	}
-
-	b.benchRequests = newRequestCounter()
-	// The bench's own client has no client-side rate limit: the baseline measures what
-	// the API server itself can take.
-	c, err := client.New(clientConfig(restCfg, -1, 0, b.benchRequests), client.Options{Scheme: scheme})
-	if err != nil {
-		return nil, err
-	}
-
-	b.tracker = newVendorTracker(o.PollInterval)
-	sim, err := sunshinetest.NewServer(benchSeed(), sunshinetest.WithRequestHook(b.tracker.observe))
-	if err != nil {
-		return nil, err
-	}
-	defer sim.Close()
-
-	// A fresh API server answers its first writes of a new resource slowly; warm it up
-	// so that the baseline does not pay for that and the operator run does not.
-	if err := b.warmUp(ctx, c); err != nil {
-		return nil, fmt.Errorf("warming up: %w", err)
-	}
-	b.progress("baseline: creating %d objects and patching their status with %d workers", o.N, o.Concurrency)
-	b.sampler.setPhase("baseline")
-	baseline, baselineRequests, err := b.runBaseline(ctx, c)
-	if err != nil {
-		return nil, fmt.Errorf("baseline: %w", err)
-	}
-	res.BaselineSeconds, res.BaselineRequests = baseline.Seconds(), baselineRequests
-	res.CPUSeconds.Baseline = b.baselineCPU
-
-	for i := range o.N {
-		if err := sim.SetConversation(appID, conversationID(i), sunshinetest.ConversationState{Active: integrationBot}); err != nil {
-			return nil, err
-		}
-	}
-	if err := createSwitchboard(ctx, c, sim.URL, o); err != nil {
-		return nil, err
-	}
-	res.Memory.LiveHeapBeforeManager = liveHeap()
-
-	b.progress("starting the manager")
-	managerRequests := newRequestCounter()
-	managerRequests.dropEvents = o.DropEvents
-	ready := newReadyTracker(operatorNamespace, o.N)
-	managerRequests.onWritten = ready.observeAnswer
-	mgr, err := b.newManager(restCfg, managerRequests, scheme) //nolint:contextcheck // controllers.Setup takes no context, as main.go calls it
-	if err != nil {
-		return nil, err
-	}
-	b.sampler.setPhase("manager")
-	mgrCtx, stopManager := context.WithCancel(ctx)
-	mgrDone := make(chan error, 1)
-	go func() { mgrDone <- mgr.Start(mgrCtx) }()
-	defer func() {
-		stopManager()
-		select {
-		case err := <-mgrDone:
-			if err != nil {
-				b.progress("the manager stopped with an error: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			b.progress("the manager did not stop within 30s")
-		}
-	}()
-	if err := waitSwitchboardReady(ctx, c); err != nil {
-		return nil, err
-	}
-	if !mgr.GetCache().WaitForCacheSync(ctx) {
-		return nil, errors.New("the manager's cache did not sync")
-	}
-
-	b.progress("operator run: creating %d objects with %d workers", o.N, o.Concurrency)
-	sim.ResetCounts()
-	mgrBefore, benchBefore, recBefore, vendorBefore := managerRequests.snapshot(), b.benchRequests.snapshot(), reconcileCounts(), b.tracker.totals()
-	stopProfile, err := b.startCPUProfile(started)
-	if err != nil {
-		return nil, err
-	}
-	defer stopProfile()
-	cpuBefore := cpuSeconds(b.pids)
-	start := time.Now()
-	err = parallel(ctx, o.Concurrency, o.N, func(ctx context.Context, i int) error {
-		cc := b.object(operatorNamespace, conversationID(i), i)
-		if err := c.Create(ctx, cc); err != nil {
-			return fmt.Errorf("creating %s: %w", cc.Name, err)
-		}
-		b.tracker.created(cc.Spec.ConversationID, time.Now())
-		return nil
-	})
-	res.CreateSeconds = time.Since(start).Seconds()
-	if err != nil {
-		return nil, err
-	}
-	b.progress("created %d objects in %s; waiting until all are Ready", o.N, time.Since(start).Round(time.Millisecond))
-	lastReady, waitErr := ready.wait(ctx, o.Timeout)
-	end := lastReady
-	if waitErr != nil {
-		end = time.Now()
-	}
-	res.CPUSeconds.Operator = cpuSince(cpuSeconds(b.pids), cpuBefore)
-	if base := sum(res.CPUSeconds.Baseline); base > 0 {
-		res.CPURatio = sum(res.CPUSeconds.Operator) / base
-	}
-	stopProfile()
-	// The last status patch is seen before its reconcile has returned and been
-	// counted: let the tail settle before taking the counts.
-	if err := sleep(ctx, settle); err != nil {
-		return nil, err
-	}
-	res.Ready = ready.count()
-	res.AllReadySeconds = end.Sub(start).Seconds()
-	b.chart = b.tracker.chartData(start)
-	if res.BaselineSeconds > 0 {
-		res.Ratio = res.AllReadySeconds / res.BaselineSeconds
-	}
-	b.fillOperatorRun(rep, sim.Counts(), managerRequests.snapshot().since(mgrBefore),
-		b.benchRequests.snapshot().since(benchBefore), requestCounts(reconcileCounts()).since(recBefore), b.tracker.totals(), vendorBefore)
-	if waitErr != nil {
-		res.NotReady = notReadyReasons(ctx, c)
-		b.fillMemory(rep)
-		return rep, waitErr
-	}
-
-	b.progress("all %d Ready after %s; quiet period of %s", o.N, end.Sub(start).Round(time.Millisecond), o.Quiet)
-	b.sampler.setPhase("quiet")
-	simBefore, mgrBefore, recBefore, vendorBefore := sim.Counts(), managerRequests.snapshot(), reconcileCounts(), b.tracker.totals()
-	select {
-	case <-ctx.Done():
-		return rep, ctx.Err()
-	case <-time.After(o.Quiet):
-	}
-	q := &res.Quiet
-	q.Seconds = o.Quiet.Seconds()
-	q.VendorCalls = callsSince(sim.Counts(), simBefore)
-	vendorAfter := b.tracker.totals()
-	q.Actions = vendorAfter.Actions - vendorBefore.Actions
-	q.Polls = vendorAfter.Polls - vendorBefore.Polls
-	q.ReadsOutsidePolls = vendorAfter.Reads - vendorBefore.Reads
-	q.OperatorRequests = managerRequests.snapshot().since(mgrBefore)
-	q.OperatorWrites = q.OperatorRequests.writes()
-	q.Reconciles = requestCounts(reconcileCounts()).since(recBefore).total()
-	b.fillMemory(rep)
-	return rep, nil
 }
 
 // settings describes the run's settings.
@@ -552,12 +361,15 @@ func clientConfig(base *rest.Config, qps float64, burst int, counter *requestCou
 }
 
 // newManager builds the manager as main.go does, on a rest.Config whose requests are
-// counted.
-func (b *bench) newManager(base *rest.Config, counter *requestCounter, scheme *runtime.Scheme) (ctrl.Manager, error) {
+// counted, with the operator's metrics in reg. A restarted manager has a registry of its
+// own, and reuses the controllers' names (the first manager has stopped).
+func (b *bench) newManager(base *rest.Config, counter *requestCounter, scheme *runtime.Scheme, reg prometheus.Registerer) (ctrl.Manager, error) {
+	skipNameValidation := true
 	mgr, err := ctrl.NewManager(clientConfig(base, b.opts.QPS, b.opts.Burst, counter), ctrl.Options{
-		Scheme:  scheme,
-		Metrics: metricsserver.Options{BindAddress: "0"},
-		Client:  client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}},
+		Scheme:     scheme,
+		Metrics:    metricsserver.Options{BindAddress: "0"},
+		Controller: config.Controller{SkipNameValidation: &skipNameValidation},
+		Client:     client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}},
 	})
 	if err != nil {
 		return nil, err
@@ -568,12 +380,12 @@ func (b *bench) newManager(base *rest.Config, counter *requestCounter, scheme *r
 		transport.MaxIdleConnsPerHost = b.opts.VendorIdleConns
 		err = controllers.Setup(mgr, opts, controllers.Dependencies{
 			Connector: &controllers.SecretConnector{Reader: mgr.GetAPIReader(), AllowedHosts: opts.AllowedEndpointHosts,
-				Metrics: sunshine.NewMetrics(ctrlmetrics.Registry),
+				Metrics: sunshine.NewMetrics(reg),
 				Timeout: opts.APITimeout, HTTPClient: &http.Client{Transport: transport}},
-			Metrics: controllers.NewMetrics(ctrlmetrics.Registry),
+			Metrics: controllers.NewMetrics(reg),
 		})
 	} else {
-		err = controllers.SetupWithManager(mgr, opts, ctrlmetrics.Registry)
+		err = controllers.SetupWithManager(mgr, opts, reg)
 	}
 	return mgr, err
 }
@@ -680,66 +492,8 @@ func (b *bench) runBaseline(ctx context.Context, c client.Client) (time.Duration
 	return elapsed, requests, nil
 }
 
-// benchSeed is the simulator's world: one app whose switchboard links bot ->
-// agent-workspace -> bot, bot being the default.
-func benchSeed() sunshinetest.Seed {
-	return sunshinetest.Seed{Apps: []sunshinetest.AppSeed{{
-		ID:   appID,
-		Keys: []sunshinetest.KeySeed{{ID: keyID, Secret: keySecret, Scope: sunshinetest.ScopeApp}},
-		Switchboard: &sunshinetest.SwitchboardSeed{
-			Enabled: true,
-			Default: integrationBot,
-			Integrations: []sunshinetest.IntegrationSeed{
-				{Name: integrationBot, IntegrationType: "custom", Next: integrationAgent},
-				{Name: integrationAgent, IntegrationType: "zd:agentWorkspace", Next: integrationBot},
-			},
-		},
-	}}}
-}
-
 // conversationID is the simulator's id of the i-th conversation.
 func conversationID(i int) string { return fmt.Sprintf("bench-conv-%05d", i) }
-
-// createSwitchboard creates the operator run's namespace, Secret and Switchboard.
-func createSwitchboard(ctx context.Context, c client.Client, endpoint string, o options) error {
-	for _, obj := range []client.Object{
-		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: operatorNamespace}},
-		&corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{Name: secretName, Namespace: operatorNamespace},
-			StringData: map[string]string{controllers.SecretKeyID: keyID, controllers.SecretKeySecret: keySecret},
-		},
-		&sbv1.Switchboard{
-			ObjectMeta: metav1.ObjectMeta{Name: switchboardName, Namespace: operatorNamespace},
-			Spec: sbv1.SwitchboardSpec{
-				Endpoint:  endpoint,
-				AppID:     appID,
-				Auth:      sbv1.SwitchboardAuth{Type: sbv1.AuthTypeBasic, SecretRef: sbv1.SecretReference{Name: secretName}},
-				RateLimit: sbv1.RateLimit{RequestsPerSecond: int32(o.VendorRPS), Burst: int32(o.VendorBurst)}, //nolint:gosec // G115: checked against the CRD's bounds in parseFlags
-			},
-		},
-	} {
-		if err := c.Create(ctx, obj); err != nil {
-			return fmt.Errorf("creating %T %s: %w", obj, obj.GetName(), err)
-		}
-	}
-	return nil
-}
-
-// waitSwitchboardReady waits until the operator has made the Switchboard Ready.
-func waitSwitchboardReady(ctx context.Context, c client.Client) error {
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	sb := &sbv1.Switchboard{}
-	for {
-		err := c.Get(ctx, client.ObjectKey{Namespace: operatorNamespace, Name: switchboardName}, sb)
-		if err == nil && meta.IsStatusConditionTrue(sb.Status.Conditions, sbv1.ConditionReady) {
-			return nil
-		}
-		if err := sleep(ctx, 100*time.Millisecond); err != nil {
-			return fmt.Errorf("waiting for Switchboard %s to be Ready (conditions %v): %w", switchboardName, sb.Status.Conditions, err)
-		}
-	}
-}
 
 // notReadyReasons counts the objects that are not Ready, by the reason of Ready.
 func notReadyReasons(ctx context.Context, c client.Client) map[string]int {

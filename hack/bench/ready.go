@@ -21,6 +21,8 @@ import (
 type readyTracker struct {
 	ns   string
 	want int
+	// only, when set, is the one object's name that counts.
+	only string
 
 	mu      sync.Mutex
 	readyAt map[string]time.Time
@@ -42,7 +44,7 @@ func isReady(cc *sbv1.ConversationControl) bool {
 // observeAnswer looks at the answer to a successful write of a ConversationControl.
 func (t *readyTracker) observeAnswer(body []byte) {
 	var cc sbv1.ConversationControl
-	if err := json.Unmarshal(body, &cc); err != nil || cc.Namespace != t.ns || !isReady(&cc) {
+	if err := json.Unmarshal(body, &cc); err != nil || cc.Namespace != t.ns || (t.only != "" && cc.Name != t.only) || !isReady(&cc) {
 		return
 	}
 	t.mu.Lock()

@@ -92,6 +92,7 @@ type Results struct {
 	Reconciles          map[string]int `json:"reconciles"`
 	ReconcilesPerObject float64        `json:"reconcilesPerObject"`
 	Quiet               Quiet          `json:"quiet"`
+	Restart             Restart        `json:"restart"`
 	Memory              Memory         `json:"memory"`
 	// NotReady counts the objects that were not Ready at the end, by Ready reason.
 	NotReady map[string]int `json:"notReady,omitempty"`
@@ -153,6 +154,37 @@ type Quiet struct {
 	Reconciles        int            `json:"reconciles"`
 }
 
+// Restart is the restart of the manager after the quiet period, with every object in
+// sync: a new manager in this process, with a cache of its own, as a new process has.
+type Restart struct {
+	// Objects is the number of objects in sync; WindowSeconds the counting window from the
+	// new manager's start (-restart-window); zero when the restart was skipped.
+	Objects       int     `json:"objects"`
+	WindowSeconds float64 `json:"windowSeconds"`
+	// StopSeconds is how long the old manager took to stop; SyncedSeconds runs from the
+	// new manager's start until its cache had synced (the initial list).
+	StopSeconds   float64 `json:"stopSeconds"`
+	SyncedSeconds float64 `json:"syncedSeconds"`
+	// NewObjectWaitSeconds runs from the create of a new object, right after the cache
+	// synced, to the manager's write of it Ready: how long it waited behind the initial
+	// list.
+	NewObjectWaitSeconds float64 `json:"newObjectWaitSeconds"`
+	// VendorCalls are all the simulator's requests in the window, by operation.
+	VendorCalls map[string]int `json:"vendorCalls"`
+	// Actions, Polls and ReadsOutsidePolls are the window's vendor calls for the objects
+	// that were in sync (the new object's are counted apart).
+	Actions           int `json:"actions"`
+	Polls             int `json:"polls"`
+	ReadsOutsidePolls int `json:"readsOutsidePolls"`
+	// NewObjectActions and NewObjectReads are the new object's calls.
+	NewObjectActions int `json:"newObjectActions"`
+	NewObjectReads   int `json:"newObjectReads"`
+	// OperatorRequests are the new manager's API-server requests in the window.
+	OperatorRequests requestCounts `json:"operatorRequests"`
+	OperatorWrites   requestCounts `json:"operatorWrites"`
+	Reconciles       int           `json:"reconciles"`
+}
+
 // Memory is the memory use of the bench process and the control plane.
 type Memory struct {
 	// LiveHeapBeforeManager is the live heap after a GC just before the manager started
@@ -199,6 +231,11 @@ func evaluateTargets(r *Report) []Target {
 	}
 	quietOK := res.Quiet.Actions == 0 && res.Quiet.ReadsOutsidePolls == 0 &&
 		res.Quiet.OperatorWrites.total()-min(res.Quiet.OperatorWrites.count("patch", "conversationcontrols/status"), res.Quiet.Polls) == 0
+	restartValue, restartStatus := "skipped (-restart-window 0)", "n/a"
+	if rs := res.Restart; rs.WindowSeconds > 0 {
+		restartValue = fmt.Sprintf("%d actions, %d reads outside polls (%d polls due)", rs.Actions, rs.ReadsOutsidePolls, rs.Polls)
+		restartStatus = status(rs.Actions == 0 && rs.ReadsOutsidePolls == 0)
+	}
 	return []Target{
 		{"vendor actions per handoff", "exactly 1.0", fmt.Sprintf("%.3f (%d with none, %d with >1)",
 			res.Vendor.ActionsPerHandoff, res.Vendor.ConversationsWithoutAction, res.Vendor.ConversationsWithTwoOrMore),
@@ -213,6 +250,7 @@ func evaluateTargets(r *Report) []Target {
 		{"quiet period: no calls or writes but polls", "0", fmt.Sprintf("%d actions, %d reads outside polls, %d writes for %d polls",
 			res.Quiet.Actions, res.Quiet.ReadsOutsidePolls, res.Quiet.OperatorWrites.total(), res.Quiet.Polls), status(quietOK)},
 		{"peak heap (HeapInuse, whole process)", "< 150 MiB at N=5000", mib(res.Memory.PeakHeapInuse), heapStatus},
+		{"restart in sync: vendor calls in the window but due polls", "0", restartValue, restartStatus},
 	}
 }
 
@@ -267,6 +305,17 @@ func writeTable(out io.Writer, r *Report) error {
 		res.Quiet.Actions, res.Quiet.Polls, res.Quiet.ReadsOutsidePolls))
 	row("quiet: API-server writes", fmt.Sprintf("%d (%s); reconciles %d", res.Quiet.OperatorWrites.total(),
 		describeCounts(res.Quiet.OperatorWrites), res.Quiet.Reconciles))
+	if rs := res.Restart; rs.WindowSeconds > 0 {
+		row("restart: old manager stopped in / new cache synced after", fmt.Sprintf("%s / %s (%d objects in sync)",
+			seconds(rs.StopSeconds), seconds(rs.SyncedSeconds), rs.Objects))
+		row("restart: a new object created then was Ready after", millis(rs.NewObjectWaitSeconds))
+		row(fmt.Sprintf("restart, first %s: vendor calls", seconds(rs.WindowSeconds)), fmt.Sprintf(
+			"%d actions, %d polls, %d reads outside polls; the new object's: %d actions, %d reads (%s)",
+			rs.Actions, rs.Polls, rs.ReadsOutsidePolls, rs.NewObjectActions, rs.NewObjectReads, describeMap(rs.VendorCalls)))
+		row("restart: API-server writes", fmt.Sprintf("%d (%s); reconciles %d", rs.OperatorWrites.total(),
+			describeCounts(rs.OperatorWrites), rs.Reconciles))
+		row("restart: API-server reads", describeCounts(readsOf(rs.OperatorRequests)))
+	}
 	row("peak heap while the manager ran", fmt.Sprintf("HeapInuse %s, HeapAlloc %s (whole process)",
 		mib(res.Memory.PeakHeapInuse), mib(res.Memory.PeakHeapAlloc)))
 	row("live heap before manager / after quiet", fmt.Sprintf("%s / %s",

@@ -137,7 +137,7 @@ func runScale(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer stopSim()
-	if err := createSwitchboard(ctx, s.c, s.simURL, o); err != nil {
+	if err := benchWorld.Create(ctx, s.c, operatorNamespace, s.simURL, o.rateLimit()); err != nil {
 		return err
 	}
 	logPath := filepath.Join(o.OutDir, fmt.Sprintf("bench-scale-%s.manager.log", started.Format("20060102-150405")))
@@ -223,11 +223,11 @@ func freeAddress() (string, error) {
 // startSimulator starts the simulator program with conversations conversations, the bot
 // active in each, and returns a function that stops it.
 func (s *scaleRun) startSimulator(ctx context.Context, conversations int, started time.Time) (func(), error) {
-	seed := benchSeed()
-	for i := range conversations {
-		seed.Apps[0].Conversations = append(seed.Apps[0].Conversations, sunshinetest.ConversationSeed{ID: conversationID(i), Active: integrationBot})
+	convs := make([]sunshinetest.ConversationSeed, conversations)
+	for i := range convs {
+		convs[i] = sunshinetest.ConversationSeed{ID: conversationID(i), Active: integrationBot}
 	}
-	data, err := json.Marshal(seed)
+	data, err := json.Marshal(benchWorld.Seed(convs...))
 	if err != nil {
 		return nil, err
 	}

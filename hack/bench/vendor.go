@@ -27,6 +27,7 @@ type conversationTrace struct {
 	created     time.Time // the create call of its ConversationControl returned
 	firstAction time.Time
 	actions     int
+	reads       int // reads of the conversation outside polls
 	lastRead    time.Time
 }
 
@@ -35,8 +36,12 @@ type vendorTotals struct {
 	Actions, Reads, Polls int
 }
 
+// newVendorTracker tracks the requests of objects polled every pollInterval. The operator
+// polls an object on fixed slots one interval apart, the first at least half an interval
+// after the read that ended its handoff: a read 45% of the interval or more after the
+// previous read of the conversation is a poll.
 func newVendorTracker(pollInterval time.Duration) *vendorTracker {
-	return &vendorTracker{pollGap: pollInterval * 9 / 10, convs: map[string]*conversationTrace{}}
+	return &vendorTracker{pollGap: pollInterval * 45 / 100, convs: map[string]*conversationTrace{}}
 }
 
 // isAction tells whether op is one of the four switchboard actions.
@@ -72,6 +77,7 @@ func (t *vendorTracker) observe(info sunshinetest.RequestInfo) {
 			t.total.Polls++
 		} else {
 			t.total.Reads++
+			c.reads++
 		}
 		c.lastRead = info.Time
 	}
@@ -87,6 +93,16 @@ func (t *vendorTracker) created(conversationID string, at time.Time) {
 		t.convs[conversationID] = c
 	}
 	c.created = at
+}
+
+// conversation returns what happened to one conversation so far.
+func (t *vendorTracker) conversation(id string) conversationTrace {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if c := t.convs[id]; c != nil {
+		return *c
+	}
+	return conversationTrace{}
 }
 
 // totals returns the running totals.
