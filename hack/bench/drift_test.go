@@ -74,10 +74,10 @@ func TestCallLogCountsPollsAndOtherReadsInAWindow(t *testing.T) {
 		{Operation: sunshinetest.OpGetConversation, ConversationID: "a", Time: t0},
 		{Operation: sunshinetest.OpPassControl, ConversationID: "a", Time: t0.Add(time.Millisecond)},
 		{Operation: sunshinetest.OpGetConversation, ConversationID: "a", Time: t0.Add(2 * time.Millisecond)}, // read-back
-		{Operation: sunshinetest.OpGetConversation, ConversationID: "b", Time: t0.Add(10 * time.Second)},   // first read of b
-		{Operation: sunshinetest.OpGetConversation, ConversationID: "a", Time: t0.Add(70 * time.Second)},   // a poll (>= 27 s after)
-		{Operation: sunshinetest.OpGetConversation, ConversationID: "a", Time: t0.Add(80 * time.Second)},   // too soon: not a poll
-		{Operation: sunshinetest.OpListSwitchboards, Time: t0.Add(80 * time.Second)},                       // no conversation
+		{Operation: sunshinetest.OpGetConversation, ConversationID: "b", Time: t0.Add(10 * time.Second)},     // first read of b
+		{Operation: sunshinetest.OpGetConversation, ConversationID: "a", Time: t0.Add(70 * time.Second)},     // a poll (>= 27 s after)
+		{Operation: sunshinetest.OpGetConversation, ConversationID: "a", Time: t0.Add(80 * time.Second)},     // too soon: not a poll
+		{Operation: sunshinetest.OpListSwitchboards, Time: t0.Add(80 * time.Second)},                         // no conversation
 	} {
 		l.observe(info)
 	}
@@ -203,7 +203,7 @@ func TestDriftTargetsAndTable(t *testing.T) {
 		"drift detection p99 with webhooks":                 "missed",
 		"vendor reads per handoff with webhooks":            "met",
 		"vendor reads per hour, polls only (5m) / webhooks": "met",
-		"every move seen as InSync=False":                        "met",
+		"every move seen as InSync=False":                   "met",
 	}
 	if len(rep.Targets) != len(want) {
 		t.Errorf("targets: %+v", rep.Targets)
