@@ -98,6 +98,10 @@ fuzz: ## Run every fuzz target for FUZZTIME each.
 build: manifests generate fmt vet ## Build the manager binary into bin/manager.
 	go build -o $(LOCALBIN)/manager .
 
+.PHONY: plugin
+plugin: ## Build the kubectl plugin into bin/kubectl-switchboard (with bin/ on the PATH: kubectl switchboard).
+	go build -o $(LOCALBIN)/kubectl-switchboard ./cmd/kubectl-switchboard
+
 .PHONY: run
 run: manifests generate fmt vet ## Run the manager from your host against the current kubeconfig.
 	go run ./main.go

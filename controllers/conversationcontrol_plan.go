@@ -141,6 +141,9 @@ type planner struct {
 }
 
 func (p *planner) decide() {
+	// Every generation's declaration is tracked, blocked or not, so that a later generation
+	// that declares something else is told from it.
+	p.decl = trackDeclaration(p.st, p.in.Spec, p.in.Generation)
 	if p.in.Spec.Suspend {
 		p.conds.notReady(sbv1.ReasonSuspended, "spec.suspend is true: no switchboard calls are made")
 		p.p.Outcome = outcome{Finished: true}
@@ -152,7 +155,6 @@ func (p *planner) decide() {
 		p.fail(*p.in.Blocked)
 		return
 	}
-	p.decl = trackDeclaration(p.st, p.in.Spec, p.in.Generation)
 
 	if sent := p.in.Sent; sent != nil && sent.Err != nil {
 		if !sent.Unknown {

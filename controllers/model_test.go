@@ -219,6 +219,8 @@ type epoch struct {
 	// movedByOthers: others moved the conversation after this object sent an action or saw
 	// its declaration in effect.
 	movedByOthers bool
+	// seen: a reconcile read the object while it declared this epoch.
+	seen bool
 }
 
 // modelObject is the model's view of one ConversationControl.
@@ -226,6 +228,7 @@ type modelObject struct {
 	name     string
 	sb       string
 	epoch    *epoch
+	prev     *epoch // the epoch before, while no reconcile saw the current one
 	deleting bool
 	created  time.Time
 	// putState is where this object's last state-changing action put the conversation.
@@ -433,7 +436,13 @@ func (w *modelWorld) stepEdit(t *rapid.T) {
 	cc.Generation++ // the fake API server does not count generations
 	w.must(w.k8s.Update(context.Background(), cc))
 	if cc.Spec.State != o.epoch.state || cc.Spec.Integration != o.epoch.integration {
-		o.epoch = &epoch{state: cc.Spec.State, integration: cc.Spec.Integration}
+		if prev := o.prev; !o.epoch.seen && prev != nil && prev.state == cc.Spec.State && prev.integration == cc.Spec.Integration {
+			// No reconcile saw the declaration being left: nobody can tell that it existed,
+			// so the earlier declaration goes on.
+			o.epoch, o.prev = prev, nil
+			return
+		}
+		o.prev, o.epoch = o.epoch, &epoch{state: cc.Spec.State, integration: cc.Spec.Integration}
 	}
 }
 
@@ -538,6 +547,9 @@ func (w *modelWorld) reconcile(o *modelObject) (ctrl.Result, error) {
 	w.viewEnforcing = ok && view.Spec.DriftPolicy == sbv1.DriftPolicyEnforce
 	if ok {
 		o.snapshot = current
+	}
+	if ok && view.Spec.State == o.epoch.state && view.Spec.Integration == o.epoch.integration {
+		o.epoch.seen = true
 	}
 	res, err := w.rec.Reconcile(context.Background(), ctrl.Request{NamespacedName: types.NamespacedName{Namespace: modelNS, Name: o.name}})
 	w.checkCalls()
