@@ -351,7 +351,8 @@ func TestChartDrawsTheHandoffsAndTheLatencyHistogram(t *testing.T) {
 	}
 	// The cumulative line has the origin and one point per handoff; the histogram one bar
 	// per non-empty bucket (two latencies share the first).
-	if line := svg[strings.Index(svg, "<polyline"):]; strings.Count(line[:strings.Index(line, "/>")], ",") != 4 {
+	_, line, _ := strings.Cut(svg, "<polyline")
+	if line, _, _ = strings.Cut(line, "/>"); strings.Count(line, ",") != 4 {
 		t.Errorf("the handoff line does not have 4 points:\n%s", svg)
 	}
 	if n := strings.Count(svg, "<rect"); n != 2 {
