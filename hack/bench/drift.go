@@ -817,9 +817,6 @@ func (d *driftBench) startRun(ctx context.Context, r *driftRun) (stop func(), er
 	}
 	stops = append(stops, func() { d.stopManager(r) })
 	sb := benchWorld.Switchboard(r.namespace, d.sim.URL, d.opts.rateLimit())
-	if r.webhooks {
-		sb.Spec.Webhook = &sbv1.SwitchboardWebhook{URL: "http://" + r.receiver}
-	}
 	for _, obj := range []client.Object{benchWorld.Secret(r.namespace), sb} {
 		if err := d.c.Create(ctx, obj); err != nil {
 			return stop, fmt.Errorf("creating %T %s: %w", obj, obj.GetName(), err)
@@ -831,6 +828,14 @@ func (d *driftBench) startRun(ctx context.Context, r *driftRun) (stop func(), er
 		return stop, err
 	}
 	if r.webhooks {
+		// spec.webhook is set once the Switchboard is Ready, as the envtest suite sets it: a
+		// Switchboard created with spec.webhook was left without its Ready condition (the
+		// webhook finalizer's patch replaced the status in memory).
+		base := sb.DeepCopy()
+		sb.Spec.Webhook = &sbv1.SwitchboardWebhook{URL: "http://" + r.receiver}
+		if err := d.c.Patch(ctx, sb, client.MergeFrom(base)); err != nil {
+			return stop, fmt.Errorf("setting spec.webhook of Switchboard %s: %w", sb.Name, err)
+		}
 		if err := d.waitWebhookReady(waitCtx, r.namespace); err != nil {
 			return stop, err
 		}
@@ -931,13 +936,15 @@ func (d *driftBench) stopManager(r *driftRun) {
 	}
 }
 
-// waitWebhookReady waits until the operator has made the Switchboard's webhook Ready.
+// waitWebhookReady waits until the operator has made the Switchboard's webhook Ready
+// and the Switchboard is still Ready.
 func (d *driftBench) waitWebhookReady(ctx context.Context, namespace string) error {
 	sb := &sbv1.Switchboard{}
 	key := client.ObjectKey{Namespace: namespace, Name: switchboardName}
 	for {
 		err := d.c.Get(ctx, key, sb)
-		if err == nil && meta.IsStatusConditionTrue(sb.Status.Conditions, sbv1.ConditionWebhookReady) {
+		if err == nil && meta.IsStatusConditionTrue(sb.Status.Conditions, sbv1.ConditionWebhookReady) &&
+			meta.IsStatusConditionTrue(sb.Status.Conditions, sbv1.ConditionReady) {
 			return nil
 		}
 		if err := sleep(ctx, 100*time.Millisecond); err != nil {
