@@ -251,10 +251,7 @@ func (r *DriftRun) fillRates(movesPerHour float64) {
 	} else if r.PollIntervalSeconds > 0 {
 		r.PollsPerHour, r.PollsPerHourMethod = float64(r.Objects)*3600/r.PollIntervalSeconds, pollsComputed
 	}
-	scale := 1.0
-	if r.ReferencePollIntervalSeconds > 0 {
-		scale = r.PollIntervalSeconds / r.ReferencePollIntervalSeconds
-	}
+	scale := r.scale()
 	r.ReadsPerHour = r.PollsPerHour + r.ReadsPerMove*movesPerHour
 	r.ReadsPerHourAtReference = r.PollsPerHour*scale + r.ReadsPerMove*movesPerHour
 	r.DetectionAtReference = r.Detection
@@ -262,6 +259,15 @@ func (r *DriftRun) fillRates(movesPerHour float64) {
 		d := &r.DetectionAtReference
 		d.P50Seconds, d.P99Seconds, d.MaxSeconds = d.P50Seconds/scale, d.P99Seconds/scale, d.MaxSeconds/scale
 	}
+}
+
+// scale is the run's poll interval over the reference interval: polls per hour at the
+// reference interval are polls per hour times scale.
+func (r *DriftRun) scale() float64 {
+	if r.ReferencePollIntervalSeconds > 0 && r.PollIntervalSeconds > 0 {
+		return r.PollIntervalSeconds / r.ReferencePollIntervalSeconds
+	}
+	return 1
 }
 
 // runNamed returns the run of that name, or nil.
@@ -300,7 +306,12 @@ func evaluateDriftTargets(rep *DriftReport) []Target {
 	ratio := Target{"vendor reads per hour, polls only (5m) / webhooks", ">= 10x", "needs both runs", "n/a"}
 	if polls != nil && hooks != nil && hooks.ReadsPerHourAtReference > 0 {
 		r := polls.ReadsPerHourAtReference / hooks.ReadsPerHourAtReference
-		ratio.Value = fmt.Sprintf("%.1fx (%.0f / %.0f at N=%d)", r, polls.ReadsPerHourAtReference, hooks.ReadsPerHourAtReference, rep.Settings.N)
+		ratio.Value = fmt.Sprintf("%.1fx (%.0f / %.0f at N=%d, %.0f moves an hour)", r, polls.ReadsPerHourAtReference,
+			hooks.ReadsPerHourAtReference, rep.Settings.N, rep.Settings.MovesPerHour)
+		if p, h := polls.PollsPerHour*polls.scale(), hooks.PollsPerHour*hooks.scale(); h > 0 {
+			// Without drift only the polls count.
+			ratio.Value += fmt.Sprintf("; polls alone %.1fx", p/h)
+		}
 		ratio.Status = status(r >= 10)
 	}
 	out = append(out, ratio)
@@ -327,12 +338,14 @@ func writeDriftTable(out io.Writer, rep *DriftReport) error {
 		"polls measured over a window of at least one interval, else computed as one per object per interval\n\n", s.MovesPerHour)
 
 	tw := newTabWriter(w)
-	header := []string{"FIGURE"}
+	header := make([]string, 0, 1+len(rep.Runs))
+	header = append(header, "FIGURE")
 	for _, r := range rep.Runs {
 		header = append(header, strings.ToUpper(runTitle(r.Name)))
 	}
 	row := func(name string, value func(r DriftRun) string) {
-		cells := []string{name}
+		cells := make([]string, 0, 1+len(rep.Runs))
+		cells = append(cells, name)
 		for _, r := range rep.Runs {
 			cells = append(cells, value(r))
 		}
@@ -548,13 +561,6 @@ func (w *driftWatcher) inSyncCount() int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return len(w.inSyncAt)
-}
-
-// detectedCount is the number of moves seen.
-func (w *driftWatcher) detectedCount() int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return len(w.latency)
 }
 
 // waitInSync waits until every object was seen Ready and InSync and returns when the
@@ -797,7 +803,8 @@ func (d *driftBench) startRun(ctx context.Context, r *driftRun) (stop func(), er
 	}
 	r.watcher = newDriftWatcher(n)
 	watchCtx, stopWatch := context.WithCancel(ctx)
-	stops := []func(){stopWatch}
+	stops := make([]func(), 0, 2)
+	stops = append(stops, stopWatch)
 	stop = func() {
 		for _, f := range slices.Backward(stops) {
 			f()
@@ -815,7 +822,7 @@ func (d *driftBench) startRun(ctx context.Context, r *driftRun) (stop func(), er
 	if r.mgr, err = d.startManager(ctx, r); err != nil {
 		return stop, err
 	}
-	stops = append(stops, func() { d.stopManager(r) })
+	stops = append(stops, func() { d.stopManager(ctx, r) })
 	sb := benchWorld.Switchboard(r.namespace, d.sim.URL, d.opts.rateLimit())
 	for _, obj := range []client.Object{benchWorld.Secret(r.namespace), sb} {
 		if err := d.c.Create(ctx, obj); err != nil {
@@ -918,8 +925,9 @@ func (d *driftBench) startManager(ctx context.Context, r *driftRun) (*benchManag
 }
 
 // stopManager stops the run's manager and deletes the run's ConversationControls (they
-// have no finalizer), so that the next run's manager does not poll them.
-func (d *driftBench) stopManager(r *driftRun) {
+// have no finalizer), so that the next run's manager does not poll them; the deletion
+// runs even when ctx was cancelled.
+func (d *driftBench) stopManager(ctx context.Context, r *driftRun) {
 	r.mgr.cancel()
 	select {
 	case err := <-r.mgr.done:
@@ -929,7 +937,7 @@ func (d *driftBench) stopManager(r *driftRun) {
 	case <-time.After(30 * time.Second):
 		d.progress("%s: the manager did not stop within 30s", r.name)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
 	if err := deleteAll(ctx, d.c, r.namespace); err != nil {
 		d.progress("%s: deleting the objects: %v", r.name, err)

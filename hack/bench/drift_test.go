@@ -191,10 +191,10 @@ func TestDriftTargetsAndTable(t *testing.T) {
 		Runs: []DriftRun{
 			{Name: driftRunPolls, PollIntervalSeconds: 300, ReferencePollIntervalSeconds: 300, Objects: 1000, Moves: 200, Detected: 200,
 				Detection: DetectionLatency{P50Seconds: 150, P99Seconds: 297}, ReadsPerHandoff: 2, ReadsPerHourAtReference: 12000,
-				PollsPerHourMethod: pollsMeasured},
+				PollsPerHour: 12000, PollsPerHourMethod: pollsMeasured},
 			{Name: driftRunWebhooks, Webhooks: true, PollIntervalSeconds: 3600, ReferencePollIntervalSeconds: 3600, Objects: 1000,
 				Moves: 200, Detected: 200, Detection: DetectionLatency{P50Seconds: 0.4, P99Seconds: 2.5}, ReadsPerHandoff: 1.0,
-				ReadsPerHourAtReference: 1100, PollsPerHourMethod: pollsComputed},
+				ReadsPerHourAtReference: 1100, PollsPerHour: 1000, PollsPerHourMethod: pollsComputed},
 		},
 	}
 	rep.Targets = evaluateDriftTargets(rep)
@@ -217,7 +217,7 @@ func TestDriftTargetsAndTable(t *testing.T) {
 	if err := writeDriftTable(&out, rep); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"POLLS ONLY", "WEBHOOKS", "150.0s", "400.0ms", "12000", "1100", "10.9x", "TARGET", "missed"} {
+	for _, s := range []string{"POLLS ONLY", "WEBHOOKS", "150.0s", "400.0ms", "12000", "1100", "10.9x", "polls alone 12.0x", "TARGET", "missed"} {
 		if !strings.Contains(out.String(), s) {
 			t.Errorf("table lacks %q:\n%s", s, out.String())
 		}
