@@ -216,7 +216,7 @@ bench-scale: build envtest ## Memory of the real bin/manager with BENCH_SCALE ob
 
 ##@ Reliability
 
-# Size of `make test-soak` (`make test` runs the soak briefly, with 60 objects).
+# Size of `make test-soak` (`make test` runs the soak in test/soak briefly, with 60 objects).
 SOAK_OBJECTS ?= 300
 SOAK_RESTARTS ?= 2
 SOAK_TIMEOUT ?= 30m
@@ -229,6 +229,6 @@ test-model: ## Run the model-based test of the ConversationControl reconciler fo
 	cd controllers && MODEL_CHECKS=$(MODEL_CHECKS) go test -count=1 -timeout 2h -run '^TestModel$$' -v .
 
 .PHONY: test-soak
-test-soak: manifests envtest ## Run the reliability soak: SOAK_OBJECTS ConversationControls under API faults and SOAK_RESTARTS manager restarts; prints its figures.
-	cd controllers && SOAK_OBJECTS=$(SOAK_OBJECTS) SOAK_RESTARTS=$(SOAK_RESTARTS) KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" \
+test-soak: manifests envtest ## Run the reliability soak (test/soak): SOAK_OBJECTS ConversationControls under API faults and SOAK_RESTARTS manager restarts; prints its figures.
+	cd test/soak && SOAK_OBJECTS=$(SOAK_OBJECTS) SOAK_RESTARTS=$(SOAK_RESTARTS) KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" \
 		go test -count=1 -timeout $(SOAK_TIMEOUT) -ginkgo.label-filter=soak

@@ -113,82 +113,25 @@ func TestClassifyTreatsACancelledRequestAsTransient(t *testing.T) {
 var addressPattern = regexp.MustCompile(`\d+\.\d+\.\d+\.\d+|:\d{2,5}\b|\[::`)
 
 func TestTransientMessagesNameTheKindOfFailureAndNeverAnAddress(t *testing.T) {
-	closed := func() string {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer func() { _ = l.Close() }()
-		return "http://" + l.Addr().String()
-	}
-	hijack := func(cut func(net.Conn)) string {
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-			if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
-				cut(conn)
-			}
-		}))
-		t.Cleanup(srv.Close)
-		return srv.URL
-	}
-	hang := func() string {
-		done := make(chan struct{})
-		srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
-			select {
-			case <-r.Context().Done():
-			case <-done:
-			}
-		}))
-		t.Cleanup(func() { close(done); srv.Close() })
-		return srv.URL
-	}
-	status := func(code int) string {
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(code) }))
-		t.Cleanup(srv.Close)
-		return srv.URL
-	}
-	untrusted := func() string {
-		srv := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
-		srv.Config.ErrorLog = log.New(io.Discard, "", 0)
-		srv.StartTLS()
-		t.Cleanup(srv.Close)
-		return srv.URL
-	}
 	tests := []struct {
 		name      string
-		endpoints func() string // a new server each time, so the two failures differ in address
+		endpoints func(t *testing.T) string // a new server each time, so the two failures differ in address
 		kind      string
 	}{
-		{"refused", closed, "refused"},
-		{"timeout", hang, "timeout"},
-		{"closed", func() string { return hijack(func(c net.Conn) { _ = c.Close() }) }, "closed before the answer was complete"},
-		{"reset", func() string {
-			return hijack(func(c net.Conn) { _ = c.(*net.TCPConn).SetLinger(0); _ = c.Close() })
+		{"refused", closedEndpoint, "refused"},
+		{"timeout", hangingEndpoint, "timeout"},
+		{"closed", func(t *testing.T) string { return hijackingEndpoint(t, func(c net.Conn) { _ = c.Close() }) }, "closed before the answer was complete"},
+		{"reset", func(t *testing.T) string {
+			return hijackingEndpoint(t, func(c net.Conn) { _ = c.(*net.TCPConn).SetLinger(0); _ = c.Close() })
 		}, "reset"},
-		{"TLS", untrusted, "TLS"},
-		{"5xx", func() string { return status(http.StatusBadGateway) }, "502 Bad Gateway"},
+		{"TLS", untrustedEndpoint, "TLS"},
+		{"5xx", func(t *testing.T) string { return statusEndpoint(t, http.StatusBadGateway) }, "502 Bad Gateway"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			messages := make([]string, 0, 2)
 			for range 2 {
-				timeout := 10 * time.Second // room for a TLS handshake on a loaded machine
-				if tt.kind == "timeout" {
-					timeout = 200 * time.Millisecond
-				}
-				api, err := sunshine.New(sunshine.Config{Endpoint: tt.endpoints(), AppID: "app-1", Timeout: timeout,
-					Credentials: sunshine.Credentials{Type: sunshine.AuthBasic, KeyID: "app_key", Secret: sunshine.NewSecret("s3cr3t")}})
-				if err != nil {
-					t.Fatal(err)
-				}
-				_, err = api.GetConversation(context.Background(), "c1")
-				if err == nil {
-					t.Fatal("the call succeeded")
-				}
-				f := classify(err)
-				if f.Terminal || f.Reason != sbv1.ReasonAPIUnavailable {
-					t.Errorf("classify(%v) = %s terminal=%v, want transient APIUnavailable", err, f.Reason, f.Terminal)
-				}
-				messages = append(messages, f.Message)
+				messages = append(messages, transientMessage(t, tt.endpoints(t), tt.kind))
 			}
 			if messages[0] != messages[1] {
 				t.Errorf("two failures of the same kind give different messages:\n%s\n%s", messages[0], messages[1])
@@ -201,6 +144,80 @@ func TestTransientMessagesNameTheKindOfFailureAndNeverAnAddress(t *testing.T) {
 			}
 		})
 	}
+}
+
+// transientMessage reads a conversation from endpoint, which fails with kind, checks that
+// the failure classifies as transient APIUnavailable, and returns its message.
+func transientMessage(t *testing.T, endpoint, kind string) string {
+	t.Helper()
+	timeout := 10 * time.Second // room for a TLS handshake on a loaded machine
+	if kind == "timeout" {
+		timeout = 200 * time.Millisecond
+	}
+	api, err := sunshine.New(sunshine.Config{Endpoint: endpoint, AppID: "app-1", Timeout: timeout,
+		Credentials: sunshine.Credentials{Type: sunshine.AuthBasic, KeyID: "app_key", Secret: sunshine.NewSecret("s3cr3t")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = api.GetConversation(context.Background(), "c1")
+	if err == nil {
+		t.Fatal("the call succeeded")
+	}
+	f := classify(err)
+	if f.Terminal || f.Reason != sbv1.ReasonAPIUnavailable {
+		t.Errorf("classify(%v) = %s terminal=%v, want transient APIUnavailable", err, f.Reason, f.Terminal)
+	}
+	return f.Message
+}
+
+// closedEndpoint is the address of a port nobody listens on any more.
+func closedEndpoint(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = l.Close() }()
+	return "http://" + l.Addr().String()
+}
+
+// hijackingEndpoint is a server that takes over every connection and cuts it.
+func hijackingEndpoint(t *testing.T, cut func(net.Conn)) string {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+			cut(conn)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// hangingEndpoint is a server that never answers (until the request or the test ends).
+func hangingEndpoint(t *testing.T) string {
+	done := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-done:
+		}
+	}))
+	t.Cleanup(func() { close(done); srv.Close() })
+	return srv.URL
+}
+
+// statusEndpoint is a server that answers every request with code.
+func statusEndpoint(t *testing.T, code int) string {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(code) }))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// untrustedEndpoint is a TLS server whose certificate the client does not trust.
+func untrustedEndpoint(t *testing.T) string {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return srv.URL
 }
 
 func TestClassifyLeavesKubernetesErrorsTransient(t *testing.T) {

@@ -207,22 +207,7 @@ func TestConnectRefusesAnEndpointNotAllowedWithoutReadingTheSecret(t *testing.T)
 		"https://zendesk.com/sc",
 		"https://169.254.169.254/latest",
 	} {
-		t.Run(endpoint, func(t *testing.T) {
-			reader := &secretReader{secret: keySecret(map[string]string{SecretKeyID: "app_key", SecretKeySecret: "s3cr3t"})}
-			c := &SecretConnector{Reader: reader}
-			for _, refresh := range []bool{true, false} {
-				api, _, err := c.Connect(context.Background(), switchboardFor(endpoint), refresh)
-				if !errors.Is(err, ErrEndpointNotAllowed) || api != nil {
-					t.Fatalf("Connect(refresh=%v) = %v, %v; want ErrEndpointNotAllowed and no client", refresh, api, err)
-				}
-				if f := classify(err); f.Reason != sbv1.ReasonEndpointNotAllowed || !f.Terminal {
-					t.Errorf("classify = %+v, want terminal EndpointNotAllowed", f)
-				}
-			}
-			if n := reader.gets.Load(); n != 0 {
-				t.Errorf("the Secret was read %d times, want never", n)
-			}
-		})
+		t.Run(endpoint, func(t *testing.T) { checkEndpointRefusedUnread(t, endpoint) })
 	}
 	if n := stub.connections.Load(); n != 0 {
 		t.Errorf("the endpoint received %d connections, want none", n)
@@ -240,6 +225,27 @@ func TestConnectRefusesAnEndpointNotAllowedWithoutReadingTheSecret(t *testing.T)
 	}
 	if reader.gets.Load() != 1 || stub.connections.Load() != 1 {
 		t.Errorf("listed host: %d Secret reads and %d connections, want 1 and 1", reader.gets.Load(), stub.connections.Load())
+	}
+}
+
+// checkEndpointRefusedUnread checks that a connector with the default allow-list refuses
+// endpoint, with and without refresh, as terminal EndpointNotAllowed, and never reads the
+// Secret.
+func checkEndpointRefusedUnread(t *testing.T, endpoint string) {
+	t.Helper()
+	reader := &secretReader{secret: keySecret(map[string]string{SecretKeyID: "app_key", SecretKeySecret: "s3cr3t"})}
+	c := &SecretConnector{Reader: reader}
+	for _, refresh := range []bool{true, false} {
+		api, _, err := c.Connect(context.Background(), switchboardFor(endpoint), refresh)
+		if !errors.Is(err, ErrEndpointNotAllowed) || api != nil {
+			t.Fatalf("Connect(refresh=%v) = %v, %v; want ErrEndpointNotAllowed and no client", refresh, api, err)
+		}
+		if f := classify(err); f.Reason != sbv1.ReasonEndpointNotAllowed || !f.Terminal {
+			t.Errorf("classify = %+v, want terminal EndpointNotAllowed", f)
+		}
+	}
+	if n := reader.gets.Load(); n != 0 {
+		t.Errorf("the Secret was read %d times, want never", n)
 	}
 }
 
@@ -337,20 +343,26 @@ func TestConnectReportsWhatIsWrongWithTheSecret(t *testing.T) {
 			if err == nil {
 				t.Fatal("Connect succeeded")
 			}
-			f := classify(err)
-			if f.Reason != tt.reason || f.Terminal != tt.terminal {
-				t.Errorf("classify = %s (terminal %v), want %s (terminal %v)", f.Reason, f.Terminal, tt.reason, tt.terminal)
-			}
-			for _, m := range tt.mentions {
-				if !strings.Contains(f.Message, m) {
-					t.Errorf("message %q does not mention %q", f.Message, m)
-				}
-			}
-			for _, never := range []string{secretValue, "10.0.0.1", "6443"} {
-				if strings.Contains(f.Message, never) {
-					t.Errorf("message %q contains %q", f.Message, never)
-				}
-			}
+			checkSecretFailure(t, classify(err), tt.reason, tt.terminal, tt.mentions, []string{secretValue, "10.0.0.1", "6443"})
 		})
+	}
+}
+
+// checkSecretFailure checks a classified failure to read a Secret: its reason and whether
+// it is terminal, that its message mentions every one of mentions and none of never.
+func checkSecretFailure(t *testing.T, f failure, reason string, terminal bool, mentions, never []string) {
+	t.Helper()
+	if f.Reason != reason || f.Terminal != terminal {
+		t.Errorf("classify = %s (terminal %v), want %s (terminal %v)", f.Reason, f.Terminal, reason, terminal)
+	}
+	for _, m := range mentions {
+		if !strings.Contains(f.Message, m) {
+			t.Errorf("message %q does not mention %q", f.Message, m)
+		}
+	}
+	for _, n := range never {
+		if strings.Contains(f.Message, n) {
+			t.Errorf("message %q contains %q", f.Message, n)
+		}
 	}
 }

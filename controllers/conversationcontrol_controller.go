@@ -67,8 +67,14 @@ type ConversationControlReconciler struct {
 	// (Observations.Observation); nil without the receiver.
 	Observations *Observations
 
+	// ReadBackWait is how long, after an action, the reconciler waits for the vendor's
+	// webhook event before it reads the conversation back; 0 always reads.
+	ReadBackWait time.Duration
+
 	// webhookEvents wakes the objects a webhook event concerns (the leader's receiver).
 	webhookEvents chan ccEvent
+	// eventMisses remembers the Switchboards whose events did not come in time.
+	eventMisses eventMisses
 
 	// written remembers this process's last write of each object, to tell a cache that
 	// has not caught up with it.
@@ -282,12 +288,14 @@ func (r *ConversationControlReconciler) reconcileHandoff(ctx context.Context, s 
 		}
 		r.written.record(s.cc)
 	}
+	sentAt := time.Now() // by the process's clock, as the receiver records events
+	defer r.awaitEvent(s)()
 	sent := r.send(ctx, s, p)
 	s.in.Status, s.in.Sent = s.cc.Status, sent
 	if !sent.Unknown && (sent.Err == nil || sent.Err.Terminal) {
-		// Answered: read back what the action did (a refusal too: a race may have made the
+		// Answered: observe what the action did (a refusal too: a race may have made the
 		// declaration true).
-		s.in.Live, s.in.ReadErr = r.read(ctx, s)
+		s.in.Live, s.in.ReadErr = r.readBack(ctx, s, p.Action, sentAt)
 	}
 	return r.applyPlan(s).Outcome, true
 }

@@ -18,6 +18,7 @@ package controllers
 
 import (
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -104,7 +105,19 @@ func (e expect) verify(t *testing.T, p plan) {
 	if p.Action != e.action || !sameIntegration(p.Target, e.target) {
 		t.Errorf("action = %q to %v, want %q to %v", p.Action, p.Target, e.action, e.target)
 	}
-	conds := p.Status.Conditions
+	e.verifyConditions(t, p.Status.Conditions)
+	if p.Outcome.Finished != e.finished {
+		t.Errorf("finished = %v, want %v", p.Outcome.Finished, e.finished)
+	}
+	if e.check != nil {
+		e.check(t, p)
+	}
+}
+
+// verifyConditions checks Ready and InSync (when expected), Stalled and Reconciling (True
+// with the reason, or absent), and that every condition carries an observedGeneration.
+func (e expect) verifyConditions(t *testing.T, conds []metav1.Condition) {
+	t.Helper()
 	if e.ready != "" {
 		c := meta.FindStatusCondition(conds, sbv1.ConditionReady)
 		if c == nil || c.Status != e.ready || (e.readyReason != "" && c.Reason != e.readyReason) {
@@ -129,12 +142,6 @@ func (e expect) verify(t *testing.T, p plan) {
 		if c.ObservedGeneration == 0 {
 			t.Errorf("condition %s carries no observedGeneration", c.Type)
 		}
-	}
-	if p.Outcome.Finished != e.finished {
-		t.Errorf("finished = %v, want %v", p.Outcome.Finished, e.finished)
-	}
-	if e.check != nil {
-		e.check(t, p)
 	}
 }
 
@@ -292,28 +299,47 @@ func TestDecideIssueScenarios(t *testing.T) {
 		Declaration:    declared(sbv1.StateActive, "next", 1, agents),
 		InFlightAction: record(sbv1.ActionPassControl, sbv1.StateActive, "next", agents, liveOf(bot, nil), 0),
 	}
-	withSpec := func(in planInput, edit func(*sbv1.ConversationControlSpec)) planInput { edit(&in.Spec); return in }
-	noSecondHop := func(t *testing.T, p plan) {
-		if last := p.Status.LastAppliedAction; last == nil || !sameIntegration(last.Reached, agents) || last.Generation != 1 {
-			t.Errorf("lastAppliedAction = %+v, want the in-flight next settled as reaching agent-workspace", last)
-		}
-		if p.Status.InFlightAction != nil {
-			t.Errorf("in flight = %+v, want settled", p.Status.InFlightAction)
-		}
+	groups := [][]decideCase{nextScenarios(nextInFlight), failedActionScenarios(), refusalScenarios(), readBackScenarios(nextInFlight)}
+	cases := slices.Concat(groups...)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) { tc.want.verify(t, decide(tc.in)) })
 	}
-	cases := []struct {
-		name string
-		in   planInput
-		want expect
-	}{
+}
+
+// decideCase is one pass of decide and what its plan must be.
+type decideCase struct {
+	name string
+	in   planInput
+	want expect
+}
+
+// withSpec is in with its spec edited.
+func withSpec(in planInput, edit func(*sbv1.ConversationControlSpec)) planInput {
+	edit(&in.Spec)
+	return in
+}
+
+// checkNoSecondHop checks that the in-flight `next` was settled as reaching agent-workspace.
+func checkNoSecondHop(t *testing.T, p plan) {
+	if last := p.Status.LastAppliedAction; last == nil || !sameIntegration(last.Reached, agents) || last.Generation != 1 {
+		t.Errorf("lastAppliedAction = %+v, want the in-flight next settled as reaching agent-workspace", last)
+	}
+	if p.Status.InFlightAction != nil {
+		t.Errorf("in flight = %+v, want settled", p.Status.InFlightAction)
+	}
+}
+
+// nextScenarios are issue scenario 1: a `next` in flight, or fixed, hops at most once.
+func nextScenarios(nextInFlight sbv1.ConversationControlStatus) []decideCase {
+	return []decideCase{
 		{"1: a next in flight (answer lost) then a metadata edit: settled from the live state, no second hop",
 			withSpec(inputOf(2, specOf(sbv1.StateActive, "next"), nextInFlight, liveOf(agents, nil)), func(s *sbv1.ConversationControlSpec) {
 				s.Metadata = map[string]string{"reason": "vip"}
 			}),
-			expect{ready: metav1.ConditionTrue, inSync: metav1.ConditionTrue, finished: true, check: noSecondHop}},
+			expect{ready: metav1.ConditionTrue, inSync: metav1.ConditionTrue, finished: true, check: checkNoSecondHop}},
 		{"1: a next in flight then suspend and resume (generation 3): no second hop",
 			inputOf(3, specOf(sbv1.StateActive, "next"), nextInFlight, liveOf(agents, nil)),
-			expect{ready: metav1.ConditionTrue, inSync: metav1.ConditionTrue, finished: true, check: noSecondHop}},
+			expect{ready: metav1.ConditionTrue, inSync: metav1.ConditionTrue, finished: true, check: checkNoSecondHop}},
 		{"1: a next in flight then a driftPolicy edit, and the conversation moved on: counted as applied, not hopped again",
 			withSpec(inputOf(2, specOf(sbv1.StateActive, "next"), nextInFlight, liveOf(partner, nil)), func(s *sbv1.ConversationControlSpec) {
 				s.DriftPolicy = sbv1.DriftPolicyReport
@@ -327,6 +353,13 @@ func TestDecideIssueScenarios(t *testing.T) {
 			inputOf(2, specOf(sbv1.StateActive, "next"), sbv1.ConversationControlStatus{Declaration: declared(sbv1.StateActive, "next", 1, agents)},
 				liveOf(partner, nil)),
 			expect{action: sbv1.ActionPassControl, target: agents, ready: metav1.ConditionFalse, reconciling: sbv1.ReasonProgressing}},
+	}
+}
+
+// failedActionScenarios are issue scenarios 2 and 3: an action answered 429 or failing
+// transiently did not land, and a requestedAt re-apply that failed is not handled.
+func failedActionScenarios() []decideCase {
+	return []decideCase{
 		{"2: a pass answered 429 did not land: in flight cleared, Reconciling RateLimited, nothing reached",
 			func() planInput {
 				in := inputOf(1, specOf(sbv1.StateActive, "agent-workspace"), sbv1.ConversationControlStatus{
@@ -364,6 +397,13 @@ func TestDecideIssueScenarios(t *testing.T) {
 					t.Errorf("want a retry with backoff")
 				}
 			}}},
+	}
+}
+
+// refusalScenarios are issue scenario 4: after a refused action the plan is decided from
+// the conversation read again.
+func refusalScenarios() []decideCase {
+	return []decideCase{
 		{"4: the pending integration accepted by itself before acceptControl (refused): read back in sync, Ready",
 			func() planInput {
 				in := inputOf(1, specOf(sbv1.StateActive, "agent-workspace"), sbv1.ConversationControlStatus{
@@ -400,6 +440,13 @@ func TestDecideIssueScenarios(t *testing.T) {
 				return in
 			}(),
 			expect{ready: metav1.ConditionFalse, reconciling: sbv1.ReasonConversationChanged}},
+	}
+}
+
+// readBackScenarios are issue scenarios 5, 6 and 8, and a transient read failure: what
+// was read back decides, a Conflict loser plans no call, a reverting generation is applied.
+func readBackScenarios(nextInFlight sbv1.ConversationControlStatus) []decideCase {
+	return []decideCase{
 		{"5: a 200 that changed nothing is not success: Reconciling ActionNotApplied, retried with backoff",
 			func() planInput {
 				in := inputOf(1, specOf(sbv1.StateActive, "agent-workspace"), sbv1.ConversationControlStatus{
@@ -455,9 +502,6 @@ func TestDecideIssueScenarios(t *testing.T) {
 					t.Errorf("the in-flight action was dropped")
 				}
 			}}},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) { tc.want.verify(t, decide(tc.in)) })
 	}
 }
 

@@ -29,6 +29,7 @@ import (
 type Metrics struct {
 	handoffs *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	config   configMetrics
 }
 
 // NewMetrics registers the operator's metrics on reg (the manager's registry).
@@ -45,6 +46,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"action"}),
 	}
 	reg.MustRegister(m.handoffs, m.latency)
+	m.config = newConfigMetrics(reg)
 	return m
 }
 

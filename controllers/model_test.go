@@ -257,6 +257,8 @@ type modelWorld struct {
 	// being deleted, and enforces drift.
 	staleView                   *sbv1.ConversationControl
 	viewDeleting, viewEnforcing bool
+	// viewDeclaresEpoch tells whether that object declares the model's current epoch.
+	viewDeclaresEpoch bool
 }
 
 func (w *modelWorld) live() sunshinetest.ConversationState {
@@ -548,7 +550,8 @@ func (w *modelWorld) reconcile(o *modelObject) (ctrl.Result, error) {
 	if ok {
 		o.snapshot = current
 	}
-	if ok && view.Spec.State == o.epoch.state && view.Spec.Integration == o.epoch.integration {
+	w.viewDeclaresEpoch = ok && view.Spec.State == o.epoch.state && view.Spec.Integration == o.epoch.integration
+	if w.viewDeclaresEpoch {
 		o.epoch.seen = true
 	}
 	res, err := w.rec.Reconcile(context.Background(), ctrl.Request{NamespacedName: types.NamespacedName{Namespace: modelNS, Name: o.name}})
@@ -577,54 +580,74 @@ func (w *modelWorld) checkCalls() {
 	w.checked = len(w.calls)
 	w.mu.Unlock()
 	for _, c := range calls {
-		o := w.objects[c.owner]
-		if o == nil {
-			w.t.Fatalf("a call by %s, which does not exist: %+v", c.owner, c)
+		w.checkCall(c)
+	}
+}
+
+// checkCall checks I1 and I2 on one call, and records in the model what it did.
+func (w *modelWorld) checkCall(c call) {
+	o := w.objects[c.owner]
+	if o == nil {
+		w.t.Fatalf("a call by %s, which does not exist: %+v", c.owner, c)
+	}
+	if w.loser(c.owner) {
+		w.t.Fatalf("I2: %s is a Conflict loser but called %s", c.owner, c.op)
+	}
+	e := o.epoch
+	switch {
+	case c.op == sunshinetest.OpGetConversation:
+		// A read counts for the declaration only when the reconciler's view declared it (a
+		// stale view pursues an older one).
+		if c.status == http.StatusOK && w.viewDeclaresEpoch && w.inEffect(e, c.after) {
+			e.confirmed = true
 		}
-		if w.loser(c.owner) {
-			w.t.Fatalf("I2: %s is a Conflict loser but called %s", c.owner, c.op)
+		return
+	case w.viewDeleting && c.op == sunshinetest.OpReleaseControl:
+		if c.changed() && (o.putState == nil || *o.putState != c.before) {
+			w.t.Fatalf("I2: %s released on delete a conversation that is not where it put it (%+v, it put it at %+v)", c.owner, c.before, o.putState)
 		}
-		e := o.epoch
-		switch {
-		case c.op == sunshinetest.OpGetConversation:
-			if c.status == http.StatusOK && w.inEffect(e, c.after) {
-				e.confirmed = true
-			}
-			continue
-		case w.viewDeleting && c.op == sunshinetest.OpReleaseControl:
-			if c.changed() && (o.putState == nil || *o.putState != c.before) {
-				w.t.Fatalf("I2: %s released on delete a conversation that is not where it put it (%+v, it put it at %+v)", c.owner, c.before, o.putState)
-			}
-		case e.integration == sbv1.IntegrationNext && e.state != sbv1.StateReleased && c.op != sunshinetest.OpReleaseControl:
-			target := w.names[c.target]
-			if c.op == sunshinetest.OpAcceptControl {
-				target = c.before.Pending
-			}
-			if e.nextTarget == "" {
-				e.nextTarget = target
-			} else if e.nextTarget != target {
-				w.t.Fatalf("I1: a next declaration sent %s and then %s", e.nextTarget, c.target)
-			}
-		}
-		e.sent = true
-		if c.changed() {
-			if e.confirmed && e.movedByOthers && !w.viewEnforcing && !w.viewDeleting {
-				w.t.Fatalf("I2: %s moved the conversation (%s: %+v -> %+v) after its declaration was seen in effect and others moved it, under Report",
-					c.owner, c.op, c.before, c.after)
-			}
-			e.acted = true
-			o.putState = nil
-			switch {
-			case c.after.Active != "" && (c.op == sunshinetest.OpPassControl || c.op == sunshinetest.OpAcceptControl),
-				c.after.Active == "" && c.after.Pending != "" && c.op == sunshinetest.OpOfferControl:
-				after := c.after
-				o.putState = &after
-			}
-			for _, other := range w.objects {
-				if other != o && (other.epoch.sent || other.epoch.confirmed) {
-					other.epoch.movedByOthers = true
-				}
-			}
+	case e.integration == sbv1.IntegrationNext && e.state != sbv1.StateReleased && c.op != sunshinetest.OpReleaseControl:
+		w.checkNextTarget(e, c)
+	}
+	e.sent = true
+	if c.changed() {
+		w.recordMove(o, c)
+	}
+}
+
+// checkNextTarget checks I1 on an action of a `next` declaration: every action of the
+// declaration goes to the same integration.
+func (w *modelWorld) checkNextTarget(e *epoch, c call) {
+	target := w.names[c.target]
+	if c.op == sunshinetest.OpAcceptControl {
+		target = c.before.Pending
+	}
+	if e.nextTarget == "" {
+		e.nextTarget = target
+	} else if e.nextTarget != target {
+		w.t.Fatalf("I1: a next declaration sent %s and then %s", e.nextTarget, c.target)
+	}
+}
+
+// recordMove checks I2 on an action of o that moved the conversation, and records where o
+// put it and that the other objects saw it moved by somebody else.
+func (w *modelWorld) recordMove(o *modelObject, c call) {
+	e := o.epoch
+	if e.confirmed && e.movedByOthers && !w.viewEnforcing && !w.viewDeleting {
+		w.t.Fatalf("I2: %s moved the conversation (%s: %+v -> %+v) after its declaration was seen in effect and others moved it, under Report",
+			c.owner, c.op, c.before, c.after)
+	}
+	e.acted = true
+	o.putState = nil
+	switch {
+	case c.after.Active != "" && (c.op == sunshinetest.OpPassControl || c.op == sunshinetest.OpAcceptControl),
+		c.after.Active == "" && c.after.Pending != "" && c.op == sunshinetest.OpOfferControl:
+		after := c.after
+		o.putState = &after
+	}
+	for _, other := range w.objects {
+		if other != o && (other.epoch.sent || other.epoch.confirmed) {
+			other.epoch.movedByOthers = true
 		}
 	}
 }
@@ -654,39 +677,52 @@ func (w *modelWorld) checkInvariants() {
 		if !ok {
 			continue
 		}
-		for _, c := range cc.Status.Conditions {
-			if c.ObservedGeneration <= 0 || c.ObservedGeneration > cc.Generation {
-				w.t.Fatalf("I5: %s condition %s has observedGeneration %d (generation %d)", o.name, c.Type, c.ObservedGeneration, cc.Generation)
-			}
-			if (c.Type == sbv1.ConditionReconciling || c.Type == sbv1.ConditionStalled) && c.Status != metav1.ConditionTrue {
-				w.t.Fatalf("I5: %s has %s=%s", o.name, c.Type, c.Status)
-			}
+		w.checkConditionsCarryGeneration(o, cc)
+		w.checkReady(o, cc)
+	}
+}
+
+// checkConditionsCarryGeneration checks I5 on one object: every condition carries an
+// observedGeneration no newer than the object, and Reconciling and Stalled exist only while
+// True.
+func (w *modelWorld) checkConditionsCarryGeneration(o *modelObject, cc *sbv1.ConversationControl) {
+	for _, c := range cc.Status.Conditions {
+		if c.ObservedGeneration <= 0 || c.ObservedGeneration > cc.Generation {
+			w.t.Fatalf("I5: %s condition %s has observedGeneration %d (generation %d)", o.name, c.Type, c.ObservedGeneration, cc.Generation)
 		}
-		ready := meta.FindStatusCondition(cc.Status.Conditions, sbv1.ConditionReady)
-		if ready == nil || ready.Status != metav1.ConditionTrue || !cc.DeletionTimestamp.IsZero() || ready.ObservedGeneration != cc.Generation {
-			continue // not Ready, or this generation has not been reconciled yet
+		if (c.Type == sbv1.ConditionReconciling || c.Type == sbv1.ConditionStalled) && c.Status != metav1.ConditionTrue {
+			w.t.Fatalf("I5: %s has %s=%s", o.name, c.Type, c.Status)
 		}
-		if cc.Spec.Suspend {
-			w.t.Fatalf("I3: %s is Ready while suspended", o.name)
+	}
+}
+
+// checkReady checks I3 on one object: Ready=True only when its last observation matched the
+// declaration, or after it acted others moved the conversation (drift under Report).
+func (w *modelWorld) checkReady(o *modelObject, cc *sbv1.ConversationControl) {
+	ready := meta.FindStatusCondition(cc.Status.Conditions, sbv1.ConditionReady)
+	if ready == nil || ready.Status != metav1.ConditionTrue || !cc.DeletionTimestamp.IsZero() || ready.ObservedGeneration != cc.Generation {
+		return // not Ready, or this generation has not been reconciled yet
+	}
+	if cc.Spec.Suspend {
+		w.t.Fatalf("I3: %s is Ready while suspended", o.name)
+	}
+	if e := o.epoch; e.integration == sbv1.IntegrationNext && e.nextTarget == "" && cc.Status.Declaration != nil {
+		// Found in effect without an action: the operator fixed `next` where it found it.
+		e.nextTarget = nameOf(cc.Status.Declaration.Target)
+	}
+	observed := sunshinetest.ConversationState{Active: nameOf(cc.Status.ActiveIntegration), Pending: nameOf(cc.Status.PendingIntegration)}
+	if meta.IsStatusConditionTrue(cc.Status.Conditions, sbv1.ConditionInSync) {
+		// Its last read (a GET this object made, checked by checkCalls against the
+		// simulator) showed the declaration in effect; for a `next` found in effect the model
+		// learns the target only here.
+		o.epoch.confirmed = o.epoch.confirmed || w.inEffect(o.epoch, observed)
+		if !w.inEffect(o.epoch, observed) {
+			w.t.Fatalf("I3: %s is Ready and InSync, but its last observation %+v does not satisfy %s %s (status %+v)", o.name, observed, o.epoch.state, o.epoch.integration, cc.Status)
 		}
-		if e := o.epoch; e.integration == sbv1.IntegrationNext && e.nextTarget == "" && cc.Status.Declaration != nil {
-			// Found in effect without an action: the operator fixed `next` where it found it.
-			e.nextTarget = nameOf(cc.Status.Declaration.Target)
-		}
-		observed := sunshinetest.ConversationState{Active: nameOf(cc.Status.ActiveIntegration), Pending: nameOf(cc.Status.PendingIntegration)}
-		if meta.IsStatusConditionTrue(cc.Status.Conditions, sbv1.ConditionInSync) {
-			// Its last read (a GET this object made, checked by checkCalls against the
-			// simulator) showed the declaration in effect; for a `next` found in effect the model
-			// learns the target only here.
-			o.epoch.confirmed = o.epoch.confirmed || w.inEffect(o.epoch, observed)
-			if !w.inEffect(o.epoch, observed) {
-				w.t.Fatalf("I3: %s is Ready and InSync, but its last observation %+v does not satisfy %s %s (status %+v)", o.name, observed, o.epoch.state, o.epoch.integration, cc.Status)
-			}
-			continue
-		}
-		if !o.epoch.movedByOthers {
-			w.t.Fatalf("I3: %s is Ready, not InSync, but nobody else moved the conversation since it acted (%+v)", o.name, observed)
-		}
+		return
+	}
+	if !o.epoch.movedByOthers {
+		w.t.Fatalf("I3: %s is Ready, not InSync, but nobody else moved the conversation since it acted (%+v)", o.name, observed)
 	}
 }
 
@@ -706,48 +742,60 @@ func (w *modelWorld) settle() {
 		if o == nil {
 			continue
 		}
-		for i := 0; ; i++ {
-			if i == 12 {
-				cc, _ := w.get(name)
-				w.t.Fatalf("I4: %s did not settle in 12 passes: %+v", name, cc.Status.Conditions)
-			}
-			res, err := w.reconcile(o)
-			w.checkInvariants()
-			if w.objects[name] == nil {
-				break // deleted
-			}
-			cc, _ := w.get(name)
-			if err == nil && settledObject(cc) {
-				break
-			}
-			w.now = w.now.Add(max(res.RequeueAfter, 5*time.Second))
-		}
+		w.reconcileUntilSettled(name, o)
 		if w.objects[name] == nil {
 			continue
 		}
-		before, _ := w.get(name)
-		calls := len(w.calls)
-		settledLive := w.live()
-		if n := len(w.calls); n > 0 {
-			settledLive = w.calls[n-1].after // what the last pass left, not what a late request made of it
+		w.checkQuietAfterSettling(name, o)
+	}
+}
+
+// reconcileUntilSettled reconciles an object until it settles or is deleted, checking the
+// invariants after every pass; it fails I4 after 12 passes.
+func (w *modelWorld) reconcileUntilSettled(name string, o *modelObject) {
+	for i := 0; ; i++ {
+		if i == 12 {
+			cc, _ := w.get(name)
+			w.t.Fatalf("I4: %s did not settle in 12 passes: %+v", name, cc.Status.Conditions)
 		}
-		if _, err := w.reconcile(o); err != nil {
-			w.t.Fatalf("I4: %s: a pass after settling failed: %v", name, err)
+		res, err := w.reconcile(o)
+		w.checkInvariants()
+		if w.objects[name] == nil {
+			return // deleted
 		}
-		after, _ := w.get(name)
-		if len(w.calls) > calls && w.calls[calls].before != settledLive {
-			// The simulator's state changed with no step in between: a request sent earlier
-			// (one the client gave up on) was applied late. Not this pass's doing.
-			w.t.Logf("I4: %s: skipped, the conversation changed from %+v to %+v by a late request", name, settledLive, w.calls[calls].before)
-			continue
+		cc, _ := w.get(name)
+		if err == nil && settledObject(cc) {
+			return
 		}
-		if !equality.Semantic.DeepEqual(before.Status, after.Status) {
-			w.t.Fatalf("I4: %s: a pass after settling wrote status:\n%+v\n%+v", name, before.Status, after.Status)
-		}
-		for _, c := range w.calls[calls:] {
-			if c.op != sunshinetest.OpGetConversation {
-				w.t.Fatalf("I4: %s: a pass after settling sent %s", name, c.op)
-			}
+		w.now = w.now.Add(max(res.RequeueAfter, 5*time.Second))
+	}
+}
+
+// checkQuietAfterSettling checks I4 on a settled object: one more pass writes no status and
+// sends no action.
+func (w *modelWorld) checkQuietAfterSettling(name string, o *modelObject) {
+	before, _ := w.get(name)
+	calls := len(w.calls)
+	settledLive := w.live()
+	if n := len(w.calls); n > 0 {
+		settledLive = w.calls[n-1].after // what the last pass left, not what a late request made of it
+	}
+	if _, err := w.reconcile(o); err != nil {
+		w.t.Fatalf("I4: %s: a pass after settling failed: %v", name, err)
+	}
+	after, _ := w.get(name)
+	if len(w.calls) > calls && w.calls[calls].before != settledLive {
+		// The simulator's state changed with no step in between: a request sent earlier
+		// (one the client gave up on) was applied late. Not this pass's doing.
+		w.t.Logf("I4: %s: skipped, the conversation changed from %+v to %+v by a late request", name, settledLive, w.calls[calls].before)
+		return
+	}
+	if !equality.Semantic.DeepEqual(before.Status, after.Status) {
+		w.t.Fatalf("I4: %s: a pass after settling wrote status:\n%+v\n%+v", name, before.Status, after.Status)
+	}
+	for _, c := range w.calls[calls:] {
+		if c.op != sunshinetest.OpGetConversation {
+			w.t.Fatalf("I4: %s: a pass after settling sent %s", name, c.op)
 		}
 	}
 }

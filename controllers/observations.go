@@ -17,10 +17,12 @@ limitations under the License.
 package controllers
 
 import (
+	"context"
 	"encoding/json"
 	"sync"
 	"time"
 
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/cache"
 
 	"github.com/switchboard-operator/switchboard-operator/pkg/sunshine"
@@ -45,6 +47,13 @@ type Observation struct {
 	// ErrorCode and ErrorMessage are the vendor's error of a `:failure` event.
 	ErrorCode    string `json:"errorCode,omitempty"`
 	ErrorMessage string `json:"errorMessage,omitempty"`
+	// Received is when this process recorded the observation, by its own clock (the
+	// vendor's clock may differ from it).
+	Received time.Time `json:"-"`
+	// Unverified marks an observation another replica passed on through the
+	// observedEvent annotation: anyone who may patch the object could have written it, so
+	// it only tells that the conversation changed, and is never taken as its state.
+	Unverified bool `json:"-"`
 }
 
 // Failed tells whether the observation reports an action the vendor refused.
@@ -89,11 +98,16 @@ type Observations struct {
 	mu      sync.Mutex
 	entries *cache.LRUExpireCache
 	ttl     time.Duration
+	// recorded is closed, and replaced, whenever an observation is recorded.
+	recorded chan struct{}
+	// awaiting counts, per conversation, the objects whose reconcile waits for an event
+	// after an action (Await).
+	awaiting map[observationKey]map[types.NamespacedName]int
 }
 
 // NewObservations returns a store of at most size observations, each kept for ttl.
 func NewObservations(size int, ttl time.Duration) *Observations {
-	return &Observations{entries: cache.NewLRUExpireCache(size), ttl: ttl}
+	return &Observations{entries: cache.NewLRUExpireCache(size), ttl: ttl, recorded: make(chan struct{})}
 }
 
 type observationKey struct{ app, conversation string }
@@ -106,12 +120,98 @@ func (s *Observations) Record(app, conversationID string, o Observation) bool {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.record(app, conversationID, o)
+}
+
+// recordFor records o and tells which objects await an event of the conversation: their
+// waiting reconcile takes it, so they need not be woken.
+func (s *Observations) recordFor(app, conversationID string, o Observation) map[types.NamespacedName]bool {
+	if s == nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.record(app, conversationID, o) {
+		return nil
+	}
+	awaited := map[types.NamespacedName]bool{}
+	for key := range s.awaiting[observationKey{app, conversationID}] {
+		awaited[key] = true
+	}
+	return awaited
+}
+
+// Await announces that obj's reconcile is about to send an action on the conversation and
+// will wait for its event; call the returned function when done waiting. Events recorded
+// meanwhile do not wake obj again.
+func (s *Observations) Await(app, conversationID string, obj types.NamespacedName) (done func()) {
+	if s == nil {
+		return func() {}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := observationKey{app, conversationID}
+	if s.awaiting == nil {
+		s.awaiting = map[observationKey]map[types.NamespacedName]int{}
+	}
+	if s.awaiting[key] == nil {
+		s.awaiting[key] = map[types.NamespacedName]int{}
+	}
+	s.awaiting[key][obj]++
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.awaiting[key][obj]--; s.awaiting[key][obj] <= 0 {
+			delete(s.awaiting[key], obj)
+		}
+		if len(s.awaiting[key]) == 0 {
+			delete(s.awaiting, key)
+		}
+	}
+}
+
+// record keeps o unless a later observation is held; s.mu must be held.
+func (s *Observations) record(app, conversationID string, o Observation) bool {
 	key := observationKey{app, conversationID}
 	if held, ok := s.entries.Get(key); ok && held.(Observation).Time.After(o.Time) {
 		return false
 	}
+	if o.Received.IsZero() {
+		o.Received = time.Now()
+	}
 	s.entries.Add(key, o, s.ttl)
+	close(s.recorded)
+	s.recorded = make(chan struct{})
 	return true
+}
+
+// Wait waits, at most timeout, for an observation of the conversation recorded after
+// since that satisfies match, and returns it.
+func (s *Observations) Wait(ctx context.Context, app, conversationID string, since time.Time, timeout time.Duration,
+	match func(Observation) bool) (Observation, bool) {
+	if s == nil || timeout <= 0 {
+		return Observation{}, false
+	}
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		s.mu.Lock()
+		held, ok := s.entries.Get(observationKey{app, conversationID})
+		recorded := s.recorded
+		s.mu.Unlock()
+		if ok {
+			if o := held.(Observation); o.Received.After(since) && match(o) {
+				return o, true
+			}
+		}
+		select {
+		case <-recorded:
+		case <-deadline.C:
+			return Observation{}, false
+		case <-ctx.Done():
+			return Observation{}, false
+		}
+	}
 }
 
 // Observation returns the latest observation of the conversation of app, if one is held.

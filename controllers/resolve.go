@@ -51,8 +51,12 @@ func resolveIntegration(sb *sbv1.Switchboard, name string) (*sbv1.IntegrationRef
 				name, len(found), sb.Name)
 		}
 	}
-	return nil, fmt.Errorf("integration %q is not an id, name or integrationType of a switchboard integration of Switchboard %s (known: %s)",
-		name, sb.Name, integrationNames(sb))
+	managedNote := ""
+	if sb.Spec.ManagementPolicy == sbv1.ManagementPolicyManage {
+		managedNote = fmt.Sprintf("; Switchboard %s manages the switchboard's configuration and its spec.integrations do not declare it (removed or renamed)", sb.Name)
+	}
+	return nil, fmt.Errorf("integration %q is not an id, name or integrationType of a switchboard integration of Switchboard %s (known: %s)%s",
+		name, sb.Name, integrationNames(sb), managedNote)
 }
 
 // resolveNext resolves `next` to the `next` link of the integration active in the

@@ -77,6 +77,9 @@ type Options struct {
 	DefaultTTLAfterFinished *time.Duration
 	// ReceiverBindAddress is the address of the webhook receiver; empty turns it off.
 	ReceiverBindAddress string
+	// WebhookReadBackWait is how long, after an action, the reconciler waits for the
+	// vendor's webhook event before reading the conversation back.
+	WebhookReadBackWait time.Duration
 }
 
 // DefaultOptions are the flags' defaults.
@@ -92,6 +95,7 @@ func DefaultOptions() Options {
 		SwitchboardRetryInterval:           time.Minute,
 		RetryBaseDelay:                     time.Second,
 		RetryMaxDelay:                      5 * time.Minute,
+		WebhookReadBackWait:                2 * time.Second,
 	}
 }
 
@@ -130,6 +134,9 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 			o.DefaultTTLAfterFinished = &d
 			return nil
 		})
+	fs.DurationVar(&o.WebhookReadBackWait, "webhook-read-back-wait", d.WebhookReadBackWait,
+		"With the receiver on and a Switchboard's webhook ready: how long, after an action, to wait for the vendor's event "+
+			"(which then replaces reading the conversation back); 0 always reads.")
 	fs.StringVar(&o.ReceiverBindAddress, "receiver-bind-address", d.ReceiverBindAddress,
 		"The address the webhook receiver listens on, such as :9443 (plain HTTP: terminate TLS in front of it); empty turns it off. "+
 			"Switchboards with spec.webhook need it.")
@@ -206,6 +213,15 @@ type Dependencies struct {
 	Webhooks *Webhooks
 }
 
+// receiverReadBackWait is the reconciler's wait for events after an action: none without a
+// receiver in this process.
+func receiverReadBackWait(opts Options) time.Duration {
+	if opts.ReceiverBindAddress == "" {
+		return 0
+	}
+	return opts.WebhookReadBackWait
+}
+
 // Webhooks are the pieces of the webhook receiver that Setup wires.
 type Webhooks struct {
 	// Observations holds the events the receiver observed, for the reconciler.
@@ -233,6 +249,7 @@ func Setup(mgr ctrl.Manager, opts Options, deps Dependencies) error {
 	sbr := &SwitchboardReconciler{
 		Client: c, Connector: deps.Connector, SecretCheckInterval: opts.SecretCheckInterval,
 		WebhookSecrets: hooks.Secrets, DeletionTimeout: opts.DeletionTimeout,
+		Recorder: mgr.GetEventRecorder(FieldOwner), Metrics: deps.Metrics,
 	}
 	if err := sbr.SetupWithManager(mgr, opts); err != nil {
 		return err
@@ -245,6 +262,7 @@ func Setup(mgr ctrl.Manager, opts Options, deps Dependencies) error {
 		DefaultTTLAfterFinished:  opts.DefaultTTLAfterFinished,
 		Now:                      deps.Now,
 		Observations:             hooks.Observations,
+		ReadBackWait:             receiverReadBackWait(opts),
 		webhookEvents:            make(chan ccEvent, webhookEventBuffer),
 	}
 	if err := ccr.SetupWithManager(mgr, opts); err != nil {

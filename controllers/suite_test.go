@@ -93,6 +93,7 @@ var suiteOptions = Options{
 	RetryBaseDelay:                     50 * time.Millisecond,
 	RetryMaxDelay:                      time.Second,
 	ReceiverBindAddress:                "127.0.0.1:0",
+	WebhookReadBackWait:                2 * time.Second,
 }
 
 // TestMain sets the suite's logger before any test runs: controller-runtime falls back for

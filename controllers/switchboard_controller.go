@@ -30,6 +30,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	kerrors "k8s.io/apimachinery/pkg/util/errors"
+	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -55,7 +56,12 @@ type SwitchboardReconciler struct {
 	SecretCheckInterval time.Duration
 	// WebhookSecrets holds the secrets of the managed webhooks for the receiver.
 	WebhookSecrets *receiver.Secrets
-	// DeletionTimeout bounds how long deletion keeps trying to remove the webhook.
+	// Recorder emits Kubernetes Events for configuration changes; optional.
+	Recorder events.EventRecorder
+	// Metrics records configuration changes; optional.
+	Metrics *Metrics
+	// DeletionTimeout bounds how long deletion keeps trying to remove the webhook, and what
+	// the operator created under deletionPolicy DeleteCreated.
 	DeletionTimeout time.Duration
 }
 
@@ -77,8 +83,7 @@ func (r *SwitchboardReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		if handled, err := r.finalizeWebhook(ctx, sb); handled {
 			return ctrl.Result{}, err
 		}
-		r.Connector.Forget(req.NamespacedName)
-		return ctrl.Result{}, nil
+		return r.reconcileConfigDelete(ctx, sb)
 	}
 	patcher := newStatusPatcher(sb)
 	defer func() {
@@ -91,7 +96,7 @@ func (r *SwitchboardReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		conds.set(sbv1.ConditionReady, metav1.ConditionUnknown, sbv1.ReasonProgressing, "the operator is connecting to the app")
 	}
 
-	o := r.reconcileListing(ctx, sb, conds)
+	o := r.reconcileSwitchboard(ctx, sb, conds)
 	o = r.reconcileWebhook(ctx, sb, conds, o)
 	return finish(o, &sb.Status.ObservedGeneration, sb.Generation)
 }
@@ -148,6 +153,12 @@ func (r *SwitchboardReconciler) refresh(ctx context.Context, sb *sbv1.Switchboar
 	if err != nil {
 		return err
 	}
+	return r.recordListing(sb, board, integrations)
+}
+
+// recordListing writes a listing of the app's switchboard and its integrations to status,
+// unless it is larger than status holds.
+func (r *SwitchboardReconciler) recordListing(sb *sbv1.Switchboard, board sunshine.Switchboard, integrations []sunshine.SwitchboardIntegration) error {
 	if err := checkListingSize(board, integrations); err != nil {
 		return err
 	}

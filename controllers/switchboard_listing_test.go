@@ -151,27 +151,42 @@ func TestSwitchboardStatusListsAtMostTheVendorsLimit(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := reconcileListing(t, tt.integrations)
-			stalled := meta.FindStatusCondition(got.Status.Conditions, sbv1.ConditionStalled)
-			ready := meta.FindStatusCondition(got.Status.Conditions, sbv1.ConditionReady)
 			if tt.wantMessage == "" {
-				if stalled != nil || ready == nil || ready.Status != metav1.ConditionTrue {
-					t.Fatalf("conditions = %+v, want Ready", got.Status.Conditions)
-				}
-				if len(got.Status.Integrations) != len(tt.integrations) {
-					t.Fatalf("status lists %d integrations, want %d", len(got.Status.Integrations), len(tt.integrations))
-				}
+				checkListed(t, got, len(tt.integrations))
 				return
 			}
-			if stalled == nil || stalled.Reason != sbv1.ReasonInvalidResponse || stalled.Message != tt.wantMessage {
-				t.Fatalf("Stalled = %+v, want reason %s with message %q", stalled, sbv1.ReasonInvalidResponse, tt.wantMessage)
-			}
-			if ready == nil || ready.Status != metav1.ConditionFalse || ready.Reason != sbv1.ReasonInvalidResponse {
-				t.Errorf("Ready = %+v, want False %s", ready, sbv1.ReasonInvalidResponse)
-			}
-			if got.Status.SwitchboardID != "sb-old" || len(got.Status.Integrations) != 1 || got.Status.Integrations[0].ID != "old-1" {
-				t.Errorf("status = %+v, want the previous listing kept", got.Status)
-			}
+			checkListingRefused(t, got, tt.wantMessage)
 		})
+	}
+}
+
+// checkListed checks a Switchboard that is Ready and lists n integrations.
+func checkListed(t *testing.T, got *sbv1.Switchboard, n int) {
+	t.Helper()
+	stalled := meta.FindStatusCondition(got.Status.Conditions, sbv1.ConditionStalled)
+	ready := meta.FindStatusCondition(got.Status.Conditions, sbv1.ConditionReady)
+	if stalled != nil || ready == nil || ready.Status != metav1.ConditionTrue {
+		t.Fatalf("conditions = %+v, want Ready", got.Status.Conditions)
+	}
+	if len(got.Status.Integrations) != n {
+		t.Fatalf("status lists %d integrations, want %d", len(got.Status.Integrations), n)
+	}
+}
+
+// checkListingRefused checks a Switchboard whose listing was refused with message: Stalled
+// and not Ready with reason InvalidResponse, the previous listing kept.
+func checkListingRefused(t *testing.T, got *sbv1.Switchboard, message string) {
+	t.Helper()
+	stalled := meta.FindStatusCondition(got.Status.Conditions, sbv1.ConditionStalled)
+	ready := meta.FindStatusCondition(got.Status.Conditions, sbv1.ConditionReady)
+	if stalled == nil || stalled.Reason != sbv1.ReasonInvalidResponse || stalled.Message != message {
+		t.Fatalf("Stalled = %+v, want reason %s with message %q", stalled, sbv1.ReasonInvalidResponse, message)
+	}
+	if ready == nil || ready.Status != metav1.ConditionFalse || ready.Reason != sbv1.ReasonInvalidResponse {
+		t.Errorf("Ready = %+v, want False %s", ready, sbv1.ReasonInvalidResponse)
+	}
+	if got.Status.SwitchboardID != "sb-old" || len(got.Status.Integrations) != 1 || got.Status.Integrations[0].ID != "old-1" {
+		t.Errorf("status = %+v, want the previous listing kept", got.Status)
 	}
 }
 

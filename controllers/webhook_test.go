@@ -267,6 +267,19 @@ var _ = Describe("Webhooks", func() {
 			waitDrifted(cc)
 		})
 
+		It("takes the vendor's event after an action as its observation: one read per handoff", func() {
+			conv := newConversation("bot", "")
+			reads := sim.Count(sunshinetest.OpGetConversation)
+			cc := e.control("one-read", conv, sbv1.StateActive, "agent-workspace")
+			create(cc)
+			got := waitReady(cc)
+			Expect(meta.IsStatusConditionTrue(got.Status.Conditions, sbv1.ConditionInSync)).To(BeTrue())
+			Expect(sim.Count(sunshinetest.OpGetConversation)-reads).To(Equal(1),
+				"the read before the action; the passControl event replaces the read-back")
+			Expect(got.Status.History).To(HaveLen(1))
+			Expect(got.Status.History[0].Source).To(Equal(sbv1.TransitionByOperator))
+		})
+
 		It("records a :failure event with the vendor's error code", func() {
 			conv := newConversation("bot", "")
 			// Every pass has no effect, so the vendor reports each as a failure, until cleared.
@@ -281,8 +294,14 @@ var _ = Describe("Webhooks", func() {
 				g.Expect(obs.ErrorCode).NotTo(BeEmpty())
 				g.Expect(obs.ErrorMessage).NotTo(BeEmpty())
 			}).Should(Succeed())
+			By("the :failure event is the vendor's refusal: Stalled with the reason of its code, and its code in the message")
+			stalled := waitStalled(cc, sbv1.ReasonIntegrationNotFound)
+			Expect(condition(stalled, sbv1.ConditionStalled).Message).To(ContainSubstring("switchboard_invalid_target"))
 			sim.ClearFaults()
-			waitReady(cc) // the retry lands
+			update(cc, func(c *sbv1.ConversationControl) {
+				c.Annotations = map[string]string{sbv1.AnnotationRequestedAt: "after-the-fix"}
+			})
+			waitReady(cc) // the re-apply lands
 		})
 
 		It("answers 401 to a wrong key and enqueues nothing", func() {

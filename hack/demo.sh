@@ -151,5 +151,42 @@ show_sim conv-6 "active=- pending=-"
 info "fix it by naming an existing integration (bot or agent-workspace), e.g.:"
 info "  kubectl patch cc escalate-conv-6 -n $NS --type merge -p '{\"spec\":{\"integration\":\"agent-workspace\"}}'"
 
+section "10. The switchboard itself as code: app-routing configured from YAML (managementPolicy Manage)"
+# for_sim FILE: FILE, or a copy of it with the simulator's endpoint when it is not the default.
+for_sim() {
+  if [[ $SIM_URL == "http://$SIM_LISTEN_DEFAULT" ]]; then
+    printf '%s\n' "$1"
+    return
+  fi
+  sed "s|endpoint: http://$SIM_LISTEN_DEFAULT\$|endpoint: $SIM_URL|" "$1" >"$WORKDIR/$(basename "$1")"
+  grep -q "endpoint: $SIM_URL\$" "$WORKDIR/$(basename "$1")" || fail "could not set the endpoint in a copy of $1"
+  printf '%s\n' "$WORKDIR/$(basename "$1")"
+}
+# show_config GENERATION: wait until the Switchboard routing applied GENERATION, then show
+# it, the integrations it configured and the calls it made.
+show_config() {
+  kc wait switchboard/routing -n "$NS" --for=jsonpath='{.status.config.appliedGeneration}'="$1" --timeout="$WAIT_TIMEOUT"
+  kc wait switchboard/routing -n "$NS" --for=condition=ConfigInSync --timeout="$WAIT_TIMEOUT"
+  kc get switchboards routing -n "$NS"
+  info "the app's switchboard integrations, as the operator configured them:"
+  kcq get switchboards routing -n "$NS" -o \
+    jsonpath='{range .status.integrations[*]}{"      "}{.name} ({.integrationType}), next: {.next}{"\n"}{end}'
+  info "what the operator did (Events):"
+  kcq get events -n "$NS" --field-selector reason=ConfigApplied,involvedObject.name=routing \
+    -o jsonpath='{range .items[*]}{"      "}{.message}{"\n"}{end}'
+}
+info "app-routing has no switchboard yet; the sample declares bot -> agent-workspace -> bot:"
+kc apply -n "$NS" -f "$(for_sim "$SAMPLES/switchboard_v1alpha1_switchboard_routing.yaml")"
+show_config 1
+[[ $(kcq get switchboards routing -n "$NS" -o jsonpath='{.status.defaultIntegration} {.status.enabled} {.status.config.createdSwitchboard}') == "bot true true" ]] ||
+  fail "routing should have created an enabled switchboard with the default bot"
+ok "the operator created app-routing's switchboard, its two integrations, the next links, the default and enabled"
+info "a change applied with kubectl apply: a triage bot takes new conversations and hands them to the bot"
+kc apply -n "$NS" -f "$(for_sim hack/demo/routing-change.yaml)"
+show_config 2
+[[ $(kcq get switchboards routing -n "$NS" -o jsonpath='{.status.defaultIntegration}') == triage ]] ||
+  fail "routing's default should be triage"
+ok "the change is applied: triage is the default and hands over to the bot"
+
 section "Done"
 info "API calls the simulator served: $(curl -fsS "$SIM_URL/_sim/counts")"

@@ -71,7 +71,12 @@ type RateLimit struct {
 	Burst int32 `json:"burst,omitempty"`
 }
 
-// SwitchboardSpec is a connection to one Sunshine Conversations app.
+// SwitchboardSpec is a connection to one Sunshine Conversations app, and optionally the
+// configuration of its switchboard.
+// +kubebuilder:validation:XValidation:rule="!has(self.integrations) || self.integrations.all(i, !has(i.next) || self.integrations.exists(j, j.name == i.next))",message="every integrations[].next must name an entry of integrations",fieldPath=".integrations"
+// +kubebuilder:validation:XValidation:rule="!has(self.defaultIntegration) || (has(self.integrations) && self.integrations.exists(i, i.name == self.defaultIntegration))",message="defaultIntegration must name an entry of integrations",fieldPath=".defaultIntegration"
+// +kubebuilder:validation:XValidation:rule="!has(self.enabled) || !self.enabled || has(self.defaultIntegration)",message="enabled: true needs a defaultIntegration (an enabled switchboard must have a default)",fieldPath=".enabled"
+// +kubebuilder:validation:XValidation:rule="!has(self.managementPolicy) || self.managementPolicy != 'Manage' || has(self.defaultIntegration)",message="defaultIntegration is required when managementPolicy is Manage",fieldPath=".defaultIntegration"
 type SwitchboardSpec struct {
 	// Endpoint is the API base URL, such as https://acme.zendesk.com/sc or
 	// https://api.smooch.io. It must use https, except for loopback hosts (a local
@@ -115,6 +120,48 @@ type SwitchboardSpec struct {
 	// switchboard events to its receiver; removing it removes the webhook.
 	// +optional
 	Webhook *SwitchboardWebhook `json:"webhook,omitempty"`
+
+	// ManagementPolicy: Observe (default) only lists the switchboard into status and
+	// makes no write call; Manage makes the vendor's configuration match enabled,
+	// defaultIntegration and integrations.
+	// +kubebuilder:default=Observe
+	// +optional
+	ManagementPolicy ManagementPolicy `json:"managementPolicy,omitempty"`
+
+	// Enabled is the switchboard's enabled flag (Manage only); unset leaves it as it is.
+	// An enabled switchboard needs a defaultIntegration.
+	// +optional
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// DefaultIntegration is the name of the entry of integrations that takes new
+	// conversations (Manage only); required under Manage.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=128
+	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9_-]+$`
+	// +optional
+	DefaultIntegration string `json:"defaultIntegration,omitempty"`
+
+	// Integrations are the app's switchboard integrations (Manage only), matched with
+	// the vendor's by name: missing ones are created, different ones changed, others
+	// deleted. At most 10, names unique.
+	// +kubebuilder:validation:MaxItems=10
+	// +listType=map
+	// +listMapKey=name
+	// +optional
+	Integrations []SwitchboardIntegrationSpec `json:"integrations,omitempty"`
+
+	// DriftPolicy: Report (default) reports changes others make to a managed
+	// configuration (ConfigInSync=False, naming the fields); Enforce repairs them.
+	// +kubebuilder:default=Report
+	// +optional
+	DriftPolicy DriftPolicy `json:"driftPolicy,omitempty"`
+
+	// DeletionPolicy: Orphan (default) leaves the vendor's configuration when the
+	// Switchboard is deleted; DeleteCreated removes what the operator created, never an
+	// integration it adopted.
+	// +kubebuilder:default=Orphan
+	// +optional
+	DeletionPolicy ConfigDeletionPolicy `json:"deletionPolicy,omitempty"`
 }
 
 // MaxIntegrations is the most switchboard integrations an app can have (the vendor's
@@ -199,6 +246,11 @@ type SwitchboardStatus struct {
 	// Webhook is the webhook the operator manages for spec.webhook.
 	// +optional
 	Webhook *SwitchboardWebhookStatus `json:"webhook,omitempty"`
+
+	// Config is what the operator did to the switchboard's configuration
+	// (managementPolicy Manage).
+	// +optional
+	Config *SwitchboardConfigStatus `json:"config,omitempty"`
 }
 
 // +kubebuilder:object:root=true
@@ -207,6 +259,8 @@ type SwitchboardStatus struct {
 // +kubebuilder:printcolumn:name="App",type=string,JSONPath=`.spec.appId`
 // +kubebuilder:printcolumn:name="Endpoint",type=string,JSONPath=`.spec.endpoint`,priority=1
 // +kubebuilder:printcolumn:name="Default",type=string,JSONPath=`.status.defaultIntegration`
+// +kubebuilder:printcolumn:name="Policy",type=string,JSONPath=`.spec.managementPolicy`
+// +kubebuilder:printcolumn:name="Config",type=string,JSONPath=`.status.conditions[?(@.type=="ConfigInSync")].status`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`

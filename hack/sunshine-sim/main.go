@@ -65,8 +65,10 @@ A fault (every field optional; durations like "250ms" or "2s"):
    "latency":"1s","drop":false,"lostAnswer":false,"noEffect":false,"after":0}
 
   operation   passControl, offerControl, acceptControl, releaseControl,
-              getConversation, listSwitchboards, listSwitchboardIntegrations;
-              empty: every operation
+              getConversation, listSwitchboards, listSwitchboardIntegrations,
+              createSwitchboard, updateSwitchboard, deleteSwitchboard,
+              createSwitchboardIntegration, updateSwitchboardIntegration,
+              deleteSwitchboardIntegration; empty: every operation
   latency     wait this long before answering
   status      answer this status (400-599) with the vendor's error body
   retryAfter  with status 429: the Retry-After header (whole seconds, rounded up)

@@ -177,8 +177,37 @@ func TestExampleSeedIsTheEmbeddedDemo(t *testing.T) {
 		t.Fatal(err)
 	}
 	app := file.Apps[0]
-	if app.ID != "app-demo" || len(app.Conversations) != 6 || app.Switchboard.Default != "bot" || len(embedded.Apps) != 1 {
+	if app.ID != "app-demo" || len(app.Conversations) != 6 || app.Switchboard.Default != "bot" || len(embedded.Apps) != 2 {
 		t.Errorf("seed = %+v", file)
+	}
+	if routing := file.Apps[1]; routing.ID != "app-routing" || routing.Switchboard != nil {
+		t.Errorf("the second app should be app-routing without a switchboard: %+v", routing)
+	}
+}
+
+func TestAnAppWithoutASwitchboardListsNoneAndTakesOne(t *testing.T) {
+	url, _, stop := start(t, "--seed", "seed.yaml")
+	defer func() { _ = stop() }()
+	auth := func(req *http.Request) { req.SetBasicAuth("app_routing_key", "routing-secret") }
+	call := func(method, path string) (int, string) {
+		req, _ := http.NewRequest(method, url+path, nil)
+		auth(req)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = resp.Body.Close() }()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	if status, body := call(http.MethodGet, "/v2/apps/app-routing/switchboards"); status != 200 || !strings.Contains(body, `"switchboards":[]`) {
+		t.Errorf("list = %d %s, want no switchboard", status, body)
+	}
+	if status, body := call(http.MethodPost, "/v2/apps/app-routing/switchboards"); status != 201 || !strings.Contains(body, `"enabled":false`) {
+		t.Errorf("create = %d %s, want 201 with a disabled switchboard", status, body)
+	}
+	if status, _ := call(http.MethodPost, "/v2/apps/app-routing/switchboards"); status != 400 {
+		t.Errorf("a second create = %d, want 400", status)
 	}
 }
 

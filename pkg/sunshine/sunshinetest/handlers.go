@@ -40,6 +40,7 @@ type route struct {
 	op                  Operation
 	method              string
 	appID, convID, sbID string
+	siID                string
 	matched             bool
 	// integrationID and webhookID are set on the routes of hooks.go.
 	integrationID, webhookID string
@@ -94,6 +95,7 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !rt.matched {
 		rt = matchHooksRoute(r.Method, r.URL.EscapedPath())
 	}
+	rt = matchConfigRoute(rt, r.URL.EscapedPath(), r.Method)
 	var fault *Fault
 	defer func() { s.finish(r, rt, sw.status, start, fault) }()
 	switch {
@@ -171,6 +173,9 @@ func (s *Simulator) handle(r *http.Request, rt route, body []byte, bodyErr *fail
 		return fail(http.StatusNotFound, codeAppNotFound, "App not found")
 	case !k.mayCall(a.id):
 		return fail(http.StatusUnauthorized, codeUnauthorized, statusTitle(http.StatusUnauthorized))
+	}
+	if isConfigWrite(rt.op) {
+		return s.handleConfigWrite(r, a, k, rt, body, bodyErr)
 	}
 	switch rt.op {
 	case OpListSwitchboards, OpListSwitchboardIntegrations:

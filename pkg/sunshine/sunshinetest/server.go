@@ -30,6 +30,8 @@ var Operations = []Operation{
 	OpGetConversation, OpListSwitchboards, OpListSwitchboardIntegrations,
 	OpListIntegrations, OpCreateIntegration, OpGetIntegration, OpDeleteIntegration, // hooks.go
 	OpListWebhooks, OpCreateWebhook, OpGetWebhook, OpUpdateWebhook, OpDeleteWebhook,
+	OpCreateSwitchboard, OpUpdateSwitchboard, OpDeleteSwitchboard,
+	OpCreateSwitchboardIntegration, OpUpdateSwitchboardIntegration, OpDeleteSwitchboardIntegration,
 }
 
 // Option configures a Simulator.

@@ -197,11 +197,13 @@ func TestRoutingUnknownRoutesAndMethods(t *testing.T) {
 		{http.MethodPost, actionPath("conv-1", "takeControl"), 404, ""},
 		{http.MethodGet, convPath(demoApp, "conv-1") + "/messages", 404, ""},
 		{http.MethodGet, "/v2/apps//switchboards", 404, ""},
-		{http.MethodGet, "/v2/apps/" + demoApp + "/switchboards/x", 404, ""},
+		{http.MethodGet, "/v2/apps/" + demoApp + "/switchboards/x", 405, "PATCH, DELETE"},
+		{http.MethodPost, "/v2/apps/" + demoApp + "/switchboards/x/switchboardIntegrations/y", 405, "PATCH, DELETE"},
+		{http.MethodGet, "/v2/apps/" + demoApp + "/switchboards/x/other", 404, ""},
 		{http.MethodGet, "/v2/apps/" + demoApp + "/switchboards/", 404, ""},
 		{http.MethodGet, actionPath("conv-1", OpPassControl), 405, http.MethodPost},
 		{http.MethodDelete, convPath(demoApp, "conv-1"), 405, http.MethodGet},
-		{http.MethodPost, "/v2/apps/" + demoApp + "/switchboards", 405, http.MethodGet},
+		{http.MethodPut, "/v2/apps/" + demoApp + "/switchboards", 405, http.MethodGet},
 	}
 	for _, tc := range cases {
 		r := call(t, srv, tc.method, tc.path, keyAuth(appKey), "")

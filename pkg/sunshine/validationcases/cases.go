@@ -139,3 +139,82 @@ var Endpoints = []Case[string]{
 	{Name: "plain http to ::1 written in full (only [::1] counts)", Value: "http://[0:0:0:0:0:0:0:1]:8091"},
 	{Name: "plain http to a host after a loopback-like prefix", Value: "http://127.0.0.1:80:80"},
 }
+
+// Integration is one entry of Switchboard spec.integrations.
+type Integration struct {
+	Name, IntegrationID, IntegrationType, Next string
+	DeliverStandbyEvents                       *bool
+	MessageHistoryCount                        *int
+}
+
+// Config is the switchboard configuration of a Switchboard spec under
+// managementPolicy Manage: spec.enabled, spec.defaultIntegration and
+// spec.integrations.
+type Config struct {
+	Enabled      *bool
+	Default      string
+	Integrations []Integration
+}
+
+// ConfigCase is one configuration and whether the CRD and the client
+// (sunshine.ValidateSwitchboardConfig) accept it.
+type ConfigCase struct {
+	// Name says what the case shows.
+	Name string
+	// Value is the configuration.
+	Value Config
+	// Accept is true when both must accept Value.
+	Accept bool
+	// Field is, for a refused Value, the start of the spec field both errors name
+	// (below spec.), such as "integrations" or "defaultIntegration".
+	Field string
+}
+
+// bot is the custom integration "bot" with next.
+func bot(next string) Integration {
+	return Integration{Name: "bot", IntegrationID: "5e1f0c0ffee0000000000001", Next: next}
+}
+
+func typed(name, integrationType, next string) Integration {
+	return Integration{Name: name, IntegrationType: integrationType, Next: next}
+}
+
+func on() *bool { v := true; return &v }
+
+func count(n int) *int { return &n }
+
+// routing is bot -> agent workspace -> bot.
+var routing = []Integration{bot("agent-workspace"), typed("agent-workspace", "zd:agentWorkspace", "bot")}
+
+func tenIntegrations(extra int) []Integration {
+	out := make([]Integration, 0, 10+extra)
+	for i := range 10 + extra {
+		out = append(out, typed("i"+string(rune('a'+i)), "partner", ""))
+	}
+	return out
+}
+
+// Configs are values of Switchboard spec.enabled, defaultIntegration and integrations.
+var Configs = []ConfigCase{
+	{Name: "bot -> agent workspace -> bot, enabled", Value: Config{Enabled: on(), Default: "bot", Integrations: routing}, Accept: true},
+	{Name: "disabled with a default", Value: Config{Default: "bot", Integrations: []Integration{bot("")}}, Accept: true},
+	{Name: "ten integrations", Value: Config{Default: "ia", Integrations: tenIntegrations(0)}, Accept: true},
+	{Name: "eleven integrations", Value: Config{Default: "ia", Integrations: tenIntegrations(1)}, Field: "integrations"},
+	{Name: "a name of 128 characters", Value: Config{Default: strings.Repeat("n", 128), Integrations: []Integration{typed(strings.Repeat("n", 128), "x", "")}}, Accept: true},
+	{Name: "a name of 129 characters", Value: Config{Default: "bot", Integrations: []Integration{routing[0], typed(strings.Repeat("n", 129), "x", "")}}, Field: "integrations"},
+	{Name: "a name with a dot", Value: Config{Default: "bot", Integrations: []Integration{routing[0], typed("a.b", "x", "")}}, Field: "integrations"},
+	{Name: "a name with a space", Value: Config{Default: "bot", Integrations: []Integration{routing[0], typed("a b", "x", "")}}, Field: "integrations"},
+	{Name: "an empty name", Value: Config{Default: "bot", Integrations: []Integration{routing[0], typed("", "x", "")}}, Field: "integrations"},
+	{Name: "two integrations with one name", Value: Config{Default: "bot", Integrations: []Integration{routing[0], typed("bot", "x", "")}}, Field: "integrations"},
+	{Name: "both integrationId and integrationType", Value: Config{Default: "bot", Integrations: []Integration{{Name: "bot", IntegrationID: "5e1f", IntegrationType: "custom"}}}, Field: "integrations"},
+	{Name: "neither integrationId nor integrationType", Value: Config{Default: "bot", Integrations: []Integration{{Name: "bot"}}}, Field: "integrations"},
+	{Name: "messageHistoryCount 1", Value: Config{Default: "bot", Integrations: []Integration{{Name: "bot", IntegrationType: "x", MessageHistoryCount: count(1)}}}, Accept: true},
+	{Name: "messageHistoryCount 10", Value: Config{Default: "bot", Integrations: []Integration{{Name: "bot", IntegrationType: "x", MessageHistoryCount: count(10)}}}, Accept: true},
+	{Name: "messageHistoryCount 0", Value: Config{Default: "bot", Integrations: []Integration{{Name: "bot", IntegrationType: "x", MessageHistoryCount: count(0)}}}, Field: "integrations"},
+	{Name: "messageHistoryCount 11", Value: Config{Default: "bot", Integrations: []Integration{{Name: "bot", IntegrationType: "x", MessageHistoryCount: count(11)}}}, Field: "integrations"},
+	{Name: "next naming no entry", Value: Config{Default: "bot", Integrations: []Integration{bot("agents")}}, Field: "integrations"},
+	{Name: "next naming the integration itself", Value: Config{Default: "bot", Integrations: []Integration{bot("bot")}}, Field: "integrations"},
+	{Name: "a default naming no entry", Value: Config{Default: "agents", Integrations: routing}, Field: "defaultIntegration"},
+	{Name: "no default", Value: Config{Integrations: routing}, Field: "defaultIntegration"},
+	{Name: "enabled without a default", Value: Config{Enabled: on(), Integrations: routing}, Field: "enabled"},
+}

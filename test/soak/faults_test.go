@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package controllers
+package soak
 
 import (
 	"fmt"
@@ -32,7 +32,7 @@ import (
 	"github.com/switchboard-operator/switchboard-operator/pkg/sunshine/sunshinetest"
 )
 
-// The reliability suite's API: a simulator of a spec's own whose faults are injected
+// The soak's API: a simulator of a spec's own whose faults are injected
 // through the simulator's fault API, and counted from what the simulator reports: its
 // request hook (every answer by operation and status) and the faults it still lists.
 
@@ -326,8 +326,7 @@ func (a *faultAPI) live(conv string) sunshinetest.ConversationState {
 // returns the namespace.
 func (a *faultAPI) newSwitchboard(partition string) string {
 	ns := newNamespace()
-	createReadySwitchboard(ns, a.sim.URL, map[string]string{testManagerLabel: partition},
-		sbv1.RateLimit{RequestsPerSecond: 500, Burst: 100})
+	createReadySwitchboard(ns, a.sim.URL, partition, sbv1.RateLimit{RequestsPerSecond: 500, Burst: 100})
 	return ns
 }
 
