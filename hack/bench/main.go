@@ -259,8 +259,6 @@ type bench struct {
 	// pids are the processes whose CPU time is reported: "bench" (this process),
 	// "kube-apiserver" and "etcd".
 	pids map[string]int
-	// baselineCPU is the CPU time used by the baseline's creates and patches.
-	baselineCPU map[string]float64
 	// profiles is done once the API server's CPU profile (-cpuprofile) is written.
 	profiles sync.WaitGroup
 }
@@ -430,7 +428,7 @@ func (b *bench) warmUp(ctx context.Context, c client.Client) error {
 		return err
 	}
 	if err := parallel(ctx, b.opts.Concurrency, objects, func(ctx context.Context, i int) error {
-		return createAndPatch(ctx, c, b.object(namespace, fmt.Sprintf("warm-up-conv-%05d", i), i))
+		return createAndPatch(ctx, c, b.object(namespace, fmt.Sprintf("warm-up-conv-%05d", i), i), i%2 == 0)
 	}); err != nil {
 		return err
 	}
@@ -438,8 +436,11 @@ func (b *bench) warmUp(ctx context.Context, c client.Client) error {
 }
 
 // createAndPatch creates cc and then patches its status as the operator would once it
-// is done: the least work an object needs.
-func createAndPatch(ctx context.Context, c client.Client, cc *sbv1.ConversationControl) error {
+// is done: the least work an object needs. With full, the status is the size of the one
+// the operator writes after a handoff (the declaration, the applied action with the state
+// before and the integration reached, the live state, one history entry, Ready and
+// InSync); otherwise only Ready.
+func createAndPatch(ctx context.Context, c client.Client, cc *sbv1.ConversationControl, full bool) error {
 	if err := c.Create(ctx, cc); err != nil {
 		return fmt.Errorf("creating %s: %w", cc.Name, err)
 	}
@@ -449,10 +450,32 @@ func createAndPatch(ctx context.Context, c client.Client, cc *sbv1.ConversationC
 		Type: sbv1.ConditionReady, Status: metav1.ConditionTrue, Reason: sbv1.ReasonSucceeded,
 		Message: "agent-workspace controls the conversation", ObservedGeneration: cc.Generation,
 	})
+	if full {
+		handedOver(cc)
+	}
 	if err := c.Status().Patch(ctx, cc, client.MergeFrom(base)); err != nil {
 		return fmt.Errorf("patching the status of %s: %w", cc.Name, err)
 	}
 	return nil
+}
+
+// handedOver fills the rest of the status the operator writes when it has passed control
+// from the bot to the Agent Workspace.
+func handedOver(cc *sbv1.ConversationControl) {
+	now := metav1.Now()
+	bot := &sbv1.IntegrationReference{ID: "c50ca24dd3e083865f231ce9", Name: integrationBot, IntegrationType: "custom"}
+	agent := &sbv1.IntegrationReference{ID: "2beed0efebae7ed16fc2e967", Name: integrationAgent, IntegrationType: "zd:agentWorkspace"}
+	st := &cc.Status
+	meta.SetStatusCondition(&st.Conditions, metav1.Condition{
+		Type: sbv1.ConditionInSync, Status: metav1.ConditionTrue, Reason: sbv1.ReasonInSync,
+		Message: "the conversation is as declared (active agent-workspace, pending none)", ObservedGeneration: cc.Generation,
+	})
+	st.Declaration = &sbv1.Declaration{State: sbv1.StateActive, Integration: integrationAgent, Since: cc.Generation}
+	st.LastAppliedAction = &sbv1.AppliedAction{Action: sbv1.ActionPassControl, State: sbv1.StateActive, Integration: integrationAgent,
+		Generation: cc.Generation, Time: now, Reached: agent, Before: &sbv1.LiveState{Active: bot}}
+	st.ActiveIntegration = agent
+	st.LastObservedTime = &now
+	st.History = []sbv1.Transition{{Time: now, From: bot, To: agent, Action: sbv1.ActionPassControl, Source: sbv1.TransitionByOperator}}
 }
 
 // deleteAll deletes the ConversationControls of a namespace and waits until they are
@@ -477,27 +500,32 @@ func deleteAll(ctx context.Context, c client.Client, namespace string) error {
 }
 
 // runBaseline does the least API-server work the N objects need — create each, then
-// one status patch — with the same workers, in a namespace of its own, and deletes the
-// objects again. It returns the time from the first create to the last patch.
-func (b *bench) runBaseline(ctx context.Context, c client.Client) (time.Duration, requestCounts, error) {
-	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: baselineNamespace}}); err != nil {
-		return 0, nil, err
+// one status patch (with full, a status the size of the operator's) — with the same
+// workers, in a namespace of its own, and deletes the objects again. It returns the time
+// from the first create to the last patch, the requests and the CPU time used.
+func (b *bench) runBaseline(ctx context.Context, c client.Client, full bool) (time.Duration, requestCounts, map[string]float64, error) {
+	namespace := baselineNamespace
+	if full {
+		namespace += "-full"
+	}
+	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}); err != nil {
+		return 0, nil, nil, err
 	}
 	before, cpuBefore := b.benchRequests.snapshot(), cpuSeconds(b.pids)
 	start := time.Now()
 	err := parallel(ctx, b.opts.Concurrency, b.opts.N, func(ctx context.Context, i int) error {
-		return createAndPatch(ctx, c, b.object(baselineNamespace, fmt.Sprintf("baseline-conv-%05d", i), i))
+		return createAndPatch(ctx, c, b.object(namespace, fmt.Sprintf("baseline-conv-%05d", i), i), full)
 	})
 	elapsed := time.Since(start)
-	b.baselineCPU = cpuSince(cpuSeconds(b.pids), cpuBefore)
+	cpu := cpuSince(cpuSeconds(b.pids), cpuBefore)
 	requests := b.benchRequests.snapshot().since(before)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
-	if err := deleteAll(ctx, c, baselineNamespace); err != nil {
-		return 0, nil, err
+	if err := deleteAll(ctx, c, namespace); err != nil {
+		return 0, nil, nil, err
 	}
-	return elapsed, requests, nil
+	return elapsed, requests, cpu, nil
 }
 
 // conversationID is the simulator's id of the i-th conversation.

@@ -133,17 +133,23 @@ func (b *bench) setUp(ctx context.Context, rep *Report) (*stage, error) {
 	return st, nil
 }
 
-// baseline times the least API-server work the N objects need (see runBaseline).
+// baseline times the least API-server work the N objects need (see runBaseline), then
+// the same with a status the size of the operator's.
 func (b *bench) baseline(ctx context.Context, st *stage, rep *Report) error {
 	res := &rep.Results
 	b.progress("baseline: creating %d objects and patching their status with %d workers", b.opts.N, b.opts.Concurrency)
 	b.sampler.setPhase("baseline")
-	elapsed, requests, err := b.runBaseline(ctx, st.c)
+	elapsed, requests, cpu, err := b.runBaseline(ctx, st.c, false)
 	if err != nil {
 		return err
 	}
-	res.BaselineSeconds, res.BaselineRequests = elapsed.Seconds(), requests
-	res.CPUSeconds.Baseline = b.baselineCPU
+	res.BaselineSeconds, res.BaselineRequests, res.CPUSeconds.Baseline = elapsed.Seconds(), requests, cpu
+	b.progress("baseline with the operator's status: creating %d objects and patching their full status", b.opts.N)
+	elapsed, _, cpu, err = b.runBaseline(ctx, st.c, true)
+	if err != nil {
+		return fmt.Errorf("with the operator's status: %w", err)
+	}
+	res.FullStatusBaselineSeconds, res.CPUSeconds.FullStatusBaseline = elapsed.Seconds(), cpu
 	return nil
 }
 
@@ -275,6 +281,9 @@ func (b *bench) handoffs(ctx context.Context, st *stage, rep *Report) error {
 	b.chart = b.tracker.chartData(st.start)
 	if res.BaselineSeconds > 0 {
 		res.Ratio = res.AllReadySeconds / res.BaselineSeconds
+	}
+	if res.FullStatusBaselineSeconds > 0 {
+		res.FullStatusRatio = res.AllReadySeconds / res.FullStatusBaselineSeconds
 	}
 	b.fillOperatorRun(rep, st.sim.Counts(), st.mgr.requests.snapshot().since(mgrBefore),
 		b.benchRequests.snapshot().since(benchBefore), requestCounts(reconcileCounts()).since(recBefore), b.tracker.totals(), vendorBefore)

@@ -43,8 +43,13 @@ func isReady(cc *sbv1.ConversationControl) bool {
 
 // observeAnswer looks at the answer to a successful write of a ConversationControl.
 func (t *readyTracker) observeAnswer(body []byte) {
-	var cc sbv1.ConversationControl
-	if err := json.Unmarshal(body, &cc); err != nil || cc.Namespace != t.ns || (t.only != "" && cc.Name != t.only) || !isReady(&cc) {
+	// Only the metadata and status: the answer's spec is not needed.
+	var cc struct {
+		metav1.ObjectMeta `json:"metadata"`
+		Status            sbv1.ConversationControlStatus `json:"status"`
+	}
+	if err := json.Unmarshal(body, &cc); err != nil || cc.Namespace != t.ns || (t.only != "" && cc.Name != t.only) ||
+		!isReady(&sbv1.ConversationControl{ObjectMeta: cc.ObjectMeta, Status: cc.Status}) {
 		return
 	}
 	t.mu.Lock()

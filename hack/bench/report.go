@@ -77,6 +77,11 @@ type Results struct {
 	// BaselineRequests are the baseline's API-server requests.
 	BaselineRequests requestCounts `json:"baselineRequests"`
 	Ratio            float64       `json:"ratio"`
+	// FullStatusBaselineSeconds is the baseline again with a status patch the size of the
+	// operator's (the same fields as after a handoff), and FullStatusRatio the operator
+	// run's time over it: the API server's floor for the status this operator reports.
+	FullStatusBaselineSeconds float64 `json:"fullStatusBaselineSeconds"`
+	FullStatusRatio           float64 `json:"fullStatusRatio"`
 	// CPUSeconds is the CPU time used during the baseline's creates and patches and
 	// during the operator run (first create to all Ready), by process.
 	CPUSeconds CPUSeconds `json:"cpuSeconds"`
@@ -100,8 +105,9 @@ type Results struct {
 
 // CPUSeconds is CPU time by process ("bench", "kube-apiserver", "etcd").
 type CPUSeconds struct {
-	Baseline map[string]float64 `json:"baseline"`
-	Operator map[string]float64 `json:"operator"`
+	Baseline           map[string]float64 `json:"baseline"`
+	FullStatusBaseline map[string]float64 `json:"fullStatusBaseline"`
+	Operator           map[string]float64 `json:"operator"`
 }
 
 // Latency is the handoff latency: create call returned -> action received.
@@ -280,6 +286,8 @@ func writeTable(out io.Writer, r *Report) error {
 	row("time until all Ready", seconds(res.AllReadySeconds))
 	row("baseline (create + 1 status patch)", seconds(res.BaselineSeconds))
 	row("ratio operator / baseline", fmt.Sprintf("%.2f", res.Ratio))
+	row("baseline with the operator's status", fmt.Sprintf("%s (ratio %.2f; CPU %s)", seconds(res.FullStatusBaselineSeconds),
+		res.FullStatusRatio, describeCPUOf(res.CPUSeconds.FullStatusBaseline)))
 	row("CPU seconds, baseline / operator run", describeCPU(res.CPUSeconds))
 	row("CPU ratio operator / baseline", fmt.Sprintf("%.2f (all three processes)", res.CPURatio))
 	row("handoff latency p50 / p99 / max", fmt.Sprintf("%s / %s / %s (%d samples, %d before the create returned)",
@@ -441,6 +449,20 @@ func describeCPU(c CPUSeconds) string {
 		o, okO := c.Operator[name]
 		if okB || okO {
 			parts = append(parts, fmt.Sprintf("%s %.2f / %.2f", name, b, o))
+		}
+	}
+	if len(parts) == 0 {
+		return "not measured"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// describeCPUOf lists the CPU seconds of the three processes of one phase.
+func describeCPUOf(c map[string]float64) string {
+	parts := make([]string, 0, 3)
+	for _, name := range []string{"bench", "kube-apiserver", "etcd"} {
+		if v, ok := c[name]; ok {
+			parts = append(parts, fmt.Sprintf("%s %.2f", name, v))
 		}
 	}
 	if len(parts) == 0 {
