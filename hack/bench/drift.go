@@ -306,11 +306,11 @@ func evaluateDriftTargets(rep *DriftReport) []Target {
 	ratio := Target{"vendor reads per hour, polls only (5m) / webhooks", ">= 10x", "needs both runs", "n/a"}
 	if polls != nil && hooks != nil && hooks.ReadsPerHourAtReference > 0 {
 		r := polls.ReadsPerHourAtReference / hooks.ReadsPerHourAtReference
-		ratio.Value = fmt.Sprintf("%.1fx (%.0f / %.0f at N=%d, %.0f moves an hour)", r, polls.ReadsPerHourAtReference,
+		ratio.Value = fmt.Sprintf("%.2fx (%.0f / %.0f at N=%d, %.0f moves an hour)", r, polls.ReadsPerHourAtReference,
 			hooks.ReadsPerHourAtReference, rep.Settings.N, rep.Settings.MovesPerHour)
 		if p, h := polls.PollsPerHour*polls.scale(), hooks.PollsPerHour*hooks.scale(); h > 0 {
 			// Without drift only the polls count.
-			ratio.Value += fmt.Sprintf("; polls alone %.1fx", p/h)
+			ratio.Value += fmt.Sprintf("; polls alone %.2fx", p/h)
 		}
 		ratio.Status = status(r >= 10)
 	}

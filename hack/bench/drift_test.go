@@ -217,7 +217,7 @@ func TestDriftTargetsAndTable(t *testing.T) {
 	if err := writeDriftTable(&out, rep); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"POLLS ONLY", "WEBHOOKS", "150.0s", "400.0ms", "12000", "1100", "10.9x", "polls alone 12.0x", "TARGET", "missed"} {
+	for _, s := range []string{"POLLS ONLY", "WEBHOOKS", "150.0s", "400.0ms", "12000", "1100", "10.91x", "polls alone 12.00x", "TARGET", "missed"} {
 		if !strings.Contains(out.String(), s) {
 			t.Errorf("table lacks %q:\n%s", s, out.String())
 		}
