@@ -198,6 +198,13 @@ BENCH_FLAGS ?=
 bench: envtest ## Measure BENCH_N handoffs against envtest and the simulator, and a baseline; prints a table, writes bin/bench/.
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go run ./hack/bench -n $(BENCH_N) -revision "$(IMAGE_REVISION)" $(BENCH_FLAGS)
 
+# More flags for `make bench-drift`, e.g. BENCH_DRIFT_FLAGS="-drift-poll-interval 1m -drift-share 0.1".
+BENCH_DRIFT_FLAGS ?=
+
+.PHONY: bench-drift
+bench-drift: envtest ## Drift: BENCH_N objects in sync, others move 20% of the conversations; time to InSync=False and vendor reads, polls only (5m) and with webhooks (about 10 minutes).
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go run ./hack/bench -drift -n $(BENCH_N) -revision "$(IMAGE_REVISION)" $(BENCH_DRIFT_FLAGS)
+
 # Steps of `make bench-scale`: ConversationControls the manager holds at each measurement.
 BENCH_SCALE ?= 1000,10000,50000
 

@@ -61,6 +61,12 @@
 // run or when not every object became Ready before -timeout. The issue's targets are
 // printed beside the figures as met or missed.
 //
+// With -drift (`make bench-drift`) it runs the drift scenario instead: N objects in
+// sync, then others move -drift-share of the conversations at -drift-rate, timed until
+// each object reports InSync=False, once with polls only (-drift-poll-interval) and once
+// with webhooks (-drift-safety-poll); it prints the figures, the vendor reads per
+// handoff, per move and per hour, and the issue's targets (see drift.go).
+//
 // Client settings: -qps and -burst set the manager's rest.Config QPS and Burst; by
 // default (-qps -1) there is no client-side limit, as with main.go's --kube-api-qps 0. The bench's own client (its creates, and
 // the baseline) has no client-side limit, so that the baseline measures the API

@@ -99,6 +99,7 @@ type options struct {
 	Scale                string
 	ManagerBin           string
 	SimulatorBin         string
+	Drift                driftOptions
 }
 
 // parseFlags parses and checks the flags.
@@ -135,7 +136,11 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 		"manager and the simulator as processes of their own, and report memory per object and a restart")
 	fs.StringVar(&o.ManagerBin, "manager-bin", filepath.Join("bin", "manager"), "scale mode: the manager binary")
 	fs.StringVar(&o.SimulatorBin, "simulator-bin", filepath.Join("bin", "sunshine-sim"), "scale mode: the simulator program")
+	o.Drift.bind(fs)
 	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if err := o.Drift.validate(o.N); err != nil {
 		return o, err
 	}
 	switch {
@@ -201,6 +206,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if o.Scale != "" {
 		return runScale(ctx, o, stdout, stderr)
+	}
+	if o.Drift.Enabled {
+		return runDrift(ctx, o, stdout, stderr)
 	}
 	started := time.Now()
 	logPath := filepath.Join(o.OutDir, fmt.Sprintf("bench-%d-%s.log", o.N, started.Format("20060102-150405")))
