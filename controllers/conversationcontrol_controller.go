@@ -75,6 +75,8 @@ type ConversationControlReconciler struct {
 	webhookEvents chan ccEvent
 	// eventMisses remembers the Switchboards whose events did not come in time.
 	eventMisses eventMisses
+	// observedAt remembers when this process last observed each object's conversation.
+	observedAt observedTimes
 
 	// written remembers this process's last write of each object, to tell a cache that
 	// has not caught up with it.
@@ -107,7 +109,7 @@ func (r *ConversationControlReconciler) Reconcile(ctx context.Context, req ctrl.
 	if err := r.Get(ctx, req.NamespacedName, cc); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.written.forget(req.NamespacedName)
-			r.seen.forget(req.NamespacedName)
+			r.observedAt.forget(r.seen.forget(req.NamespacedName))
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -257,17 +259,23 @@ func (r *ConversationControlReconciler) reconcileConnection(ctx context.Context,
 // reconcileObservation reads the conversation (one GET); decide records what it found, or
 // the failure to read it.
 func (r *ConversationControlReconciler) reconcileObservation(ctx context.Context, s *ccScope) (outcome, bool) {
+	if live, ok := r.newerEvent(s); ok {
+		s.in.Live = live // the vendor pushed the conversation's state since this process last observed it
+		return outcome{}, false
+	}
 	s.in.Live, s.in.ReadErr = r.read(ctx, s)
 	return outcome{}, false
 }
 
 // read reads the live state of the conversation.
 func (r *ConversationControlReconciler) read(ctx context.Context, s *ccScope) (*sbv1.LiveState, *failure) {
+	readAt := time.Now()
 	conv, err := s.api.GetConversation(ctx, s.cc.Spec.ConversationID)
 	if err != nil {
 		f := classify(err)
 		return nil, &f
 	}
+	r.observedAt.mark(s.cc, readAt)
 	live := liveStateOf(conv)
 	return &live, nil
 }

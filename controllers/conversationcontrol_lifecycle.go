@@ -140,9 +140,11 @@ func (s *seenObjects) firstPass(obj client.Object) bool {
 	return true
 }
 
-// forget drops an object that is gone.
-func (s *seenObjects) forget(key types.NamespacedName) {
+// forget drops an object that is gone, and returns the UID it had.
+func (s *seenObjects) forget(key types.NamespacedName) types.UID {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	uid := s.uids[key]
 	delete(s.uids, key)
+	return uid
 }
