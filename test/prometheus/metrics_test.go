@@ -29,6 +29,7 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/switchboard-operator/switchboard-operator/controllers"
+	"github.com/switchboard-operator/switchboard-operator/internal/receiver"
 	"github.com/switchboard-operator/switchboard-operator/pkg/sunshine"
 )
 
@@ -103,6 +104,7 @@ func exportedMetrics(t *testing.T) map[string]metric {
 	r := &recorder{metrics: map[string]metric{}}
 	sunshine.NewMetrics(r)
 	controllers.NewMetrics(r)
+	receiver.NewMetrics(r)
 	r.MustRegister(controllers.NewStateMetrics(nil))
 	for _, want := range []string{"sunshine_client_requests_total", "switchboard_operator_handoffs_total", controllers.MetricObjects} {
 		if _, ok := r.metrics[want]; !ok {
