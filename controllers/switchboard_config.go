@@ -145,7 +145,7 @@ func (r *SwitchboardReconciler) syncConfigFinalizer(ctx context.Context, sb *sbv
 	} else {
 		controllerutil.RemoveFinalizer(sb, sbv1.FinalizerConfig)
 	}
-	return r.Patch(ctx, sb, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{}))
+	return patchKeepingStatus(ctx, r.Client, sb, base)
 }
 
 // liveConfig is one listing of the app's switchboard configuration; Board is nil when

@@ -265,7 +265,17 @@ func (r *SwitchboardReconciler) setWebhookFinalizer(ctx context.Context, sb *sbv
 	} else {
 		controllerutil.RemoveFinalizer(sb, sbv1.FinalizerWebhook)
 	}
-	return client.IgnoreNotFound(r.Patch(ctx, sb, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})))
+	return client.IgnoreNotFound(patchKeepingStatus(ctx, r.Client, sb, base))
+}
+
+// patchKeepingStatus patches sb's metadata from base with an optimistic lock, and keeps the
+// status this pass computed in memory: the answer to the patch carries the stored status,
+// which would otherwise replace it before the pass writes its own.
+func patchKeepingStatus(ctx context.Context, c client.Client, sb, base *sbv1.Switchboard) error {
+	status := sb.Status.DeepCopy()
+	err := c.Patch(ctx, sb, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{}))
+	sb.Status = *status
+	return err
 }
 
 // webhookFailed records a failure of the webhook phase on WebhookReady with a stable

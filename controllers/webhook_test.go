@@ -162,6 +162,22 @@ var _ = Describe("Webhooks", func() {
 		base = receiverURL(mainManager)
 	})
 
+	It("makes a Switchboard that declares spec.webhook from the start Ready, with its webhook", func() {
+		ns := newNamespace()
+		createSecret(ns, testSecret)
+		sb := &sbv1.Switchboard{
+			ObjectMeta: metav1.ObjectMeta{Name: switchboardNm, Namespace: ns},
+			Spec: sbv1.SwitchboardSpec{Endpoint: sim.URL, AppID: testAppID,
+				Auth:    sbv1.SwitchboardAuth{Type: sbv1.AuthTypeBasic, SecretRef: sbv1.SecretReference{Name: secretName}},
+				Webhook: &sbv1.SwitchboardWebhook{URL: base}},
+		}
+		Expect(createAndCleanUp(sb)).To(Succeed())
+		got := waitWebhookReady(ns)
+		Eventually(func() bool {
+			return meta.IsStatusConditionTrue(switchboardOf(ns).Status.Conditions, sbv1.ConditionReady)
+		}).Should(BeTrue(), "adding the webhook finalizer does not lose the pass's Ready: %v", got.Status.Conditions)
+	})
+
 	It("manages one integration with one webhook: created, repaired when others change it, removed with the field", func() {
 		By("declaring spec.webhook")
 		setWebhookURL(e.ns, base)
