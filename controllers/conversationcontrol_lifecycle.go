@@ -61,7 +61,7 @@ func (r *ConversationControlReconciler) reconcileExpiry(ctx context.Context, s *
 // failure) runs at once. It sets no conditions.
 func (r *ConversationControlReconciler) reconcileResume(_ context.Context, s *ccScope) (outcome, bool) {
 	cc := s.cc
-	if !r.seen.firstPass(cc) || !waitsOnlyForPolls(cc, s.in.RequestedAt) {
+	if !r.seen.firstPass(cc) || !waitsOnlyForPolls(cc, s.in.RequestedAt) || r.eventHeld(s) {
 		return outcome{}, false
 	}
 	o := outcome{Finished: true}
@@ -78,6 +78,17 @@ func (r *ConversationControlReconciler) reconcileResume(_ context.Context, s *cc
 		}
 	}
 	return o, true
+}
+
+// eventHeld tells whether the receiver holds a verified event of the object's conversation:
+// it arrived after this process started, so the conversation may have changed since the
+// status was written.
+func (r *ConversationControlReconciler) eventHeld(s *ccScope) bool {
+	if r.Observations == nil || s.in.Switchboard == nil {
+		return false
+	}
+	obs, ok := r.Observations.Observation(ObservationScope(s.in.Switchboard), s.cc.Spec.ConversationID)
+	return ok && !obs.Unverified
 }
 
 // waitsOnlyForPolls tells whether an object's generation is finished with nothing left to

@@ -45,7 +45,7 @@ func (r *ConversationControlReconciler) readBack(ctx context.Context, s *ccScope
 	if s.in.Sent.Err != nil || r.ReadBackWait <= 0 || !webhookReady(sb) || r.eventMisses.recent(sb, sentAt) {
 		return r.read(ctx, s)
 	}
-	obs, ok := r.Observations.Wait(ctx, sb.Spec.AppID, s.cc.Spec.ConversationID, sentAt, r.ReadBackWait, eventFor(action))
+	obs, ok := r.Observations.Wait(ctx, ObservationScope(sb), s.cc.Spec.ConversationID, sentAt, r.ReadBackWait, eventFor(action))
 	if !ok {
 		r.eventMisses.record(sb, time.Now())
 		return r.read(ctx, s)
@@ -69,7 +69,7 @@ func (r *ConversationControlReconciler) awaitEvent(s *ccScope) (done func()) {
 	if r.ReadBackWait <= 0 || !webhookReady(sb) {
 		return func() {}
 	}
-	return r.Observations.Await(sb.Spec.AppID, s.cc.Spec.ConversationID, client.ObjectKeyFromObject(s.cc))
+	return r.Observations.Await(ObservationScope(sb), s.cc.Spec.ConversationID, client.ObjectKeyFromObject(s.cc))
 }
 
 // newerEvent returns the conversation's state from the vendor's latest event when the
@@ -81,7 +81,7 @@ func (r *ConversationControlReconciler) newerEvent(s *ccScope) (*sbv1.LiveState,
 	if r.Observations == nil || !webhookReady(sb) {
 		return nil, false
 	}
-	obs, ok := r.Observations.Observation(sb.Spec.AppID, s.cc.Spec.ConversationID)
+	obs, ok := r.Observations.Observation(ObservationScope(sb), s.cc.Spec.ConversationID)
 	if !ok || obs.Unverified || obs.Failed() {
 		return nil, false
 	}

@@ -25,6 +25,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/cache"
 
+	sbv1 "github.com/switchboard-operator/switchboard-operator/api/v1alpha1"
 	"github.com/switchboard-operator/switchboard-operator/pkg/sunshine"
 )
 
@@ -92,7 +93,7 @@ const (
 	defaultObservationsTTL  = time.Hour
 )
 
-// Observations keeps the latest observation of each (app, conversation), at most a
+// Observations keeps the latest observation of each (scope, conversation) (ObservationScope), at most a
 // bounded number of them, each for a bounded time. It is safe for concurrent use.
 type Observations struct {
 	mu      sync.Mutex
@@ -110,32 +111,40 @@ func NewObservations(size int, ttl time.Duration) *Observations {
 	return &Observations{entries: cache.NewLRUExpireCache(size), ttl: ttl, recorded: make(chan struct{})}
 }
 
-type observationKey struct{ app, conversation string }
+// observationKey is a conversation of an app as one endpoint serves it: two Switchboards
+// that name the same app id on different endpoints never share observations.
+type observationKey struct{ scope, conversation string }
 
-// Record keeps o for (app, conversation) unless a later observation is held; it tells
+// ObservationScope is the scope the observations of a Switchboard's conversations are
+// kept under: its endpoint and app.
+func ObservationScope(sb *sbv1.Switchboard) string {
+	return sb.Spec.Endpoint + " " + sb.Spec.AppID
+}
+
+// Record keeps o for (scope, conversation) unless a later observation is held; it tells
 // whether o was kept.
-func (s *Observations) Record(app, conversationID string, o Observation) bool {
+func (s *Observations) Record(scope, conversationID string, o Observation) bool {
 	if s == nil {
 		return false
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.record(app, conversationID, o)
+	return s.record(scope, conversationID, o)
 }
 
 // recordFor records o and tells which objects await an event of the conversation: their
 // waiting reconcile takes it, so they need not be woken.
-func (s *Observations) recordFor(app, conversationID string, o Observation) map[types.NamespacedName]bool {
+func (s *Observations) recordFor(scope, conversationID string, o Observation) map[types.NamespacedName]bool {
 	if s == nil {
 		return nil
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.record(app, conversationID, o) {
+	if !s.record(scope, conversationID, o) {
 		return nil
 	}
 	awaited := map[types.NamespacedName]bool{}
-	for key := range s.awaiting[observationKey{app, conversationID}] {
+	for key := range s.awaiting[observationKey{scope, conversationID}] {
 		awaited[key] = true
 	}
 	return awaited
@@ -144,13 +153,13 @@ func (s *Observations) recordFor(app, conversationID string, o Observation) map[
 // Await announces that obj's reconcile is about to send an action on the conversation and
 // will wait for its event; call the returned function when done waiting. Events recorded
 // meanwhile do not wake obj again.
-func (s *Observations) Await(app, conversationID string, obj types.NamespacedName) (done func()) {
+func (s *Observations) Await(scope, conversationID string, obj types.NamespacedName) (done func()) {
 	if s == nil {
 		return func() {}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	key := observationKey{app, conversationID}
+	key := observationKey{scope, conversationID}
 	if s.awaiting == nil {
 		s.awaiting = map[observationKey]map[types.NamespacedName]int{}
 	}
@@ -171,8 +180,8 @@ func (s *Observations) Await(app, conversationID string, obj types.NamespacedNam
 }
 
 // record keeps o unless a later observation is held; s.mu must be held.
-func (s *Observations) record(app, conversationID string, o Observation) bool {
-	key := observationKey{app, conversationID}
+func (s *Observations) record(scope, conversationID string, o Observation) bool {
+	key := observationKey{scope, conversationID}
 	if held, ok := s.entries.Get(key); ok && held.(Observation).Time.After(o.Time) {
 		return false
 	}
@@ -187,7 +196,7 @@ func (s *Observations) record(app, conversationID string, o Observation) bool {
 
 // Wait waits, at most timeout, for an observation of the conversation recorded after
 // since that satisfies match, and returns it.
-func (s *Observations) Wait(ctx context.Context, app, conversationID string, since time.Time, timeout time.Duration,
+func (s *Observations) Wait(ctx context.Context, scope, conversationID string, since time.Time, timeout time.Duration,
 	match func(Observation) bool) (Observation, bool) {
 	if s == nil || timeout <= 0 {
 		return Observation{}, false
@@ -196,7 +205,7 @@ func (s *Observations) Wait(ctx context.Context, app, conversationID string, sin
 	defer deadline.Stop()
 	for {
 		s.mu.Lock()
-		held, ok := s.entries.Get(observationKey{app, conversationID})
+		held, ok := s.entries.Get(observationKey{scope, conversationID})
 		recorded := s.recorded
 		s.mu.Unlock()
 		if ok {
@@ -214,13 +223,13 @@ func (s *Observations) Wait(ctx context.Context, app, conversationID string, sin
 	}
 }
 
-// Observation returns the latest observation of the conversation of app, if one is held.
+// Observation returns the latest observation of the conversation in scope, if one is held.
 // The ConversationControl reconciler may use it in place of reading the conversation.
-func (s *Observations) Observation(app, conversationID string) (Observation, bool) {
+func (s *Observations) Observation(scope, conversationID string) (Observation, bool) {
 	if s == nil {
 		return Observation{}, false
 	}
-	held, ok := s.entries.Get(observationKey{app, conversationID})
+	held, ok := s.entries.Get(observationKey{scope, conversationID})
 	if !ok {
 		return Observation{}, false
 	}

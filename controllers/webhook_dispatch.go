@@ -94,7 +94,7 @@ func (w *webhookRouter) Dispatch(ctx context.Context, hook receiver.Hook, e suns
 	}
 	obs := observationOf(e, w.now())
 	if w.leading() {
-		awaited := w.observations.recordFor(hook.AppID, e.ConversationID(), obs)
+		awaited := w.observations.recordFor(ObservationScope(source), e.ConversationID(), obs)
 		for _, cc := range concerned {
 			if awaited[client.ObjectKeyFromObject(cc)] {
 				continue // a reconcile of it is waiting for this event right now
@@ -180,7 +180,7 @@ func (r *ConversationControlReconciler) observedEventHandler() handler.TypedEven
 			key := types.NamespacedName{Namespace: cc.Namespace, Name: cc.Spec.SwitchboardRef.Name}
 			if app, obs, ok := decodeObservedEvent(value); ok && r.Get(ctx, key, sb) == nil && sb.Spec.AppID == app {
 				obs.Unverified = true
-				r.Observations.Record(app, cc.Spec.ConversationID, obs)
+				r.Observations.Record(ObservationScope(sb), cc.Spec.ConversationID, obs)
 			}
 			q.Add(reconcile.Request{NamespacedName: client.ObjectKeyFromObject(cc)})
 		},

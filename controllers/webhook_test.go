@@ -306,7 +306,7 @@ var _ = Describe("Webhooks", func() {
 			cc := e.control("refused", conv, sbv1.StateActive, "agent-workspace")
 			create(cc)
 			Eventually(func(g Gomega) {
-				obs, ok := mainManager.webhooks.Observations.Observation(testAppID, conv)
+				obs, ok := mainManager.webhooks.Observations.Observation(ObservationScope(switchboardOf(e.ns)), conv)
 				g.Expect(ok).To(BeTrue())
 				g.Expect(obs.Type).To(Equal(sunshine.TriggerPassControlFailure))
 				g.Expect(obs.Failed()).To(BeTrue())
@@ -460,14 +460,14 @@ var _ = Describe("Webhooks with two replicas", func() {
 		Eventually(func(g Gomega) {
 			g.Expect(get(cc).Annotations).To(HaveKeyWithValue(sbv1.AnnotationObservedEvent, ContainSubstring(`"name":"bot"`)),
 				"the follower routed the event through the API server")
-			obs, ok := leader.webhooks.Observations.Observation(testAppID, conv)
+			obs, ok := leader.webhooks.Observations.Observation(ObservationScope(switchboardOf(e.ns)), conv)
 			g.Expect(ok).To(BeTrue(), "the leader recorded the follower's observation")
 			g.Expect(obs.Active).NotTo(BeNil())
 			g.Expect(obs.Active.Name).To(Equal("bot"))
 		}).Should(Succeed())
 		Expect(metricValue(follower.metrics, "switchboard_operator_webhook_events_total", map[string]string{"outcome": "routed"})).
 			To(BeNumerically(">", routed))
-		_, followerHas := follower.webhooks.Observations.Observation(testAppID, conv)
+		_, followerHas := follower.webhooks.Observations.Observation(ObservationScope(switchboardOf(e.ns)), conv)
 		Expect(followerHas).To(BeFalse(), "the follower keeps nothing itself")
 		Expect(leader.elected()).To(BeTrue())
 	})
