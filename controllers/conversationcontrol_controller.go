@@ -75,15 +75,13 @@ type ConversationControlReconciler struct {
 	webhookEvents chan ccEvent
 	// eventMisses remembers the Switchboards whose events did not come in time.
 	eventMisses eventMisses
-	// observedAt remembers when this process last observed each object's conversation.
-	observedAt observedTimes
 
 	// written remembers this process's last write of each object, to tell a cache that
 	// has not caught up with it.
 	written writeExpectations
-	// seen remembers the objects this process has reconciled, to tell the first pass
-	// after a start.
-	seen seenObjects
+	// memory remembers, per object, the first pass after a start and when its
+	// conversation was last observed.
+	memory objectMemory
 }
 
 // ccScope is one reconcile of one object: the object, its status patcher, and the input of
@@ -109,7 +107,7 @@ func (r *ConversationControlReconciler) Reconcile(ctx context.Context, req ctrl.
 	if err := r.Get(ctx, req.NamespacedName, cc); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.written.forget(req.NamespacedName)
-			r.observedAt.forget(r.seen.forget(req.NamespacedName))
+			r.memory.forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -275,7 +273,7 @@ func (r *ConversationControlReconciler) read(ctx context.Context, s *ccScope) (*
 		f := classify(err)
 		return nil, &f
 	}
-	r.observedAt.mark(s.cc, readAt)
+	r.memory.markObserved(s.cc, readAt)
 	live := liveStateOf(conv)
 	return &live, nil
 }

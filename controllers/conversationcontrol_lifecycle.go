@@ -61,7 +61,7 @@ func (r *ConversationControlReconciler) reconcileExpiry(ctx context.Context, s *
 // failure) runs at once. It sets no conditions.
 func (r *ConversationControlReconciler) reconcileResume(_ context.Context, s *ccScope) (outcome, bool) {
 	cc := s.cc
-	if !r.seen.firstPass(cc) || !waitsOnlyForPolls(cc, s.in.RequestedAt) || r.eventHeld(s) {
+	if !r.memory.firstPass(cc) || !waitsOnlyForPolls(cc, s.in.RequestedAt) || r.eventHeld(s) {
 		return outcome{}, false
 	}
 	o := outcome{Finished: true}
@@ -73,9 +73,7 @@ func (r *ConversationControlReconciler) reconcileResume(_ context.Context, s *cc
 		o.RequeueAfter, o.Exact = nextPollSlot(from, poll, s.in.PollPhase).Sub(s.in.Now), true
 	}
 	if exp := cc.Status.ExpiresAt; exp != nil {
-		if until := max(exp.Sub(s.in.Now), time.Millisecond); o.RequeueAfter == 0 || until < o.RequeueAfter {
-			o.RequeueAfter, o.Exact = until, true
-		}
+		o.wakeBy(exp.Time, s.in.Now)
 	}
 	return o, true
 }
@@ -130,32 +128,67 @@ func appliedTime(a *sbv1.AppliedAction) *metav1.Time {
 	return &a.Time
 }
 
-// seenObjects remembers which objects (by UID) this process has reconciled.
-type seenObjects struct {
-	mu   sync.Mutex
-	uids map[types.NamespacedName]types.UID
+// objectMemory is what this process remembers of each object it reconciled, by name: its
+// UID (a re-created object is another object), whether a pass reached the restart check,
+// and when this process last observed its conversation.
+type objectMemory struct {
+	mu      sync.Mutex
+	objects map[types.NamespacedName]remembered
+}
+
+type remembered struct {
+	uid        types.UID
+	seen       bool
+	observedAt time.Time
+}
+
+// update applies change to obj's entry, a new one when obj is another object than the one
+// remembered under its name.
+func (m *objectMemory) update(obj client.Object, change func(*remembered)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.objects == nil {
+		m.objects = map[types.NamespacedName]remembered{}
+	}
+	key := client.ObjectKeyFromObject(obj)
+	e := m.objects[key]
+	if e.uid != obj.GetUID() {
+		e = remembered{uid: obj.GetUID()}
+	}
+	change(&e)
+	m.objects[key] = e
 }
 
 // firstPass tells whether this is the process's first pass over obj, and remembers it.
-func (s *seenObjects) firstPass(obj client.Object) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	key := client.ObjectKeyFromObject(obj)
-	if s.uids == nil {
-		s.uids = map[types.NamespacedName]types.UID{}
-	}
-	if s.uids[key] == obj.GetUID() {
-		return false
-	}
-	s.uids[key] = obj.GetUID()
-	return true
+func (m *objectMemory) firstPass(obj client.Object) bool {
+	first := false
+	m.update(obj, func(e *remembered) { first, e.seen = !e.seen, true })
+	return first
 }
 
-// forget drops an object that is gone, and returns the UID it had.
-func (s *seenObjects) forget(key types.NamespacedName) types.UID {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	uid := s.uids[key]
-	delete(s.uids, key)
-	return uid
+// markObserved records that the conversation of obj was observed at t.
+func (m *objectMemory) markObserved(obj client.Object, t time.Time) {
+	m.update(obj, func(e *remembered) {
+		if t.After(e.observedAt) {
+			e.observedAt = t
+		}
+	})
+}
+
+// observedAt is when this process last observed the conversation of obj.
+func (m *objectMemory) observedAt(obj client.Object) (time.Time, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, ok := m.objects[client.ObjectKeyFromObject(obj)]
+	if !ok || e.uid != obj.GetUID() || e.observedAt.IsZero() {
+		return time.Time{}, false
+	}
+	return e.observedAt, true
+}
+
+// forget drops an object that is gone.
+func (m *objectMemory) forget(key types.NamespacedName) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.objects, key)
 }

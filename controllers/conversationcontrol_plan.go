@@ -447,10 +447,8 @@ func (p *planner) wakeAtExpiry() {
 	if p.st.ExpiresAt == nil {
 		return
 	}
-	o := &p.p.Outcome
-	until := max(p.st.ExpiresAt.Sub(p.in.Now), time.Millisecond)
-	if o.Err == nil && (o.RequeueAfter == 0 || until < o.RequeueAfter) {
-		o.RequeueAfter, o.Exact = until, true
+	if p.p.Outcome.Err == nil {
+		p.p.Outcome.wakeBy(p.st.ExpiresAt.Time, p.in.Now)
 	}
 }
 

@@ -53,7 +53,7 @@ func (r *ConversationControlReconciler) readBack(ctx context.Context, s *ccScope
 	if obs.Unverified {
 		return r.read(ctx, s) // passed on by another replica: a sign to read now, not the state
 	}
-	r.observedAt.mark(s.cc, obs.Received)
+	r.memory.markObserved(s.cc, obs.Received)
 	if obs.Failed() {
 		f := eventFailure(obs)
 		s.in.Sent.Err = &f
@@ -85,44 +85,13 @@ func (r *ConversationControlReconciler) newerEvent(s *ccScope) (*sbv1.LiveState,
 	if !ok || obs.Unverified || obs.Failed() {
 		return nil, false
 	}
-	last, seen := r.observedAt.at(s.cc)
+	last, seen := r.memory.observedAt(s.cc)
 	if !seen || !obs.Received.After(last) {
 		return nil, false
 	}
-	r.observedAt.mark(s.cc, obs.Received)
+	r.memory.markObserved(s.cc, obs.Received)
 	live := liveStateOf(&sunshine.Conversation{Active: obs.Active, Pending: obs.Pending})
 	return &live, true
-}
-
-// observedTimes remembers, per object, when this process last observed its conversation
-// (a read, or an event taken as the observation).
-type observedTimes struct {
-	mu    sync.Mutex
-	times map[types.UID]time.Time
-}
-
-func (o *observedTimes) mark(obj client.Object, t time.Time) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.times == nil {
-		o.times = map[types.UID]time.Time{}
-	}
-	if t.After(o.times[obj.GetUID()]) {
-		o.times[obj.GetUID()] = t
-	}
-}
-
-func (o *observedTimes) at(obj client.Object) (time.Time, bool) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	t, ok := o.times[obj.GetUID()]
-	return t, ok
-}
-
-func (o *observedTimes) forget(uid types.UID) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	delete(o.times, uid)
 }
 
 // webhookReady tells whether the Switchboard's managed webhook exists as declared.

@@ -39,6 +39,13 @@ type outcome struct {
 	Err error
 }
 
+// wakeBy brings the next pass forward to at (at once when at has passed), without jitter.
+func (o *outcome) wakeBy(at, now time.Time) {
+	if until := max(at.Sub(now), time.Millisecond); o.RequeueAfter == 0 || until < o.RequeueAfter {
+		o.RequeueAfter, o.Exact = until, true
+	}
+}
+
 // conflictRetryDelay is how soon a reconcile that lost an optimistic-lock race, or found its
 // cache behind its own last write, looks again.
 const conflictRetryDelay = 200 * time.Millisecond

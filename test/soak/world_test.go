@@ -18,6 +18,7 @@ package soak
 
 import (
 	"github.com/switchboard-operator/switchboard-operator/pkg/sunshine/sunshinetest"
+	"github.com/switchboard-operator/switchboard-operator/test/world"
 )
 
 const (
@@ -32,19 +33,10 @@ const (
 // testSeed is the simulator's world: one app with a bot, the Agent Workspace and a
 // partner, linked bot -> agent-workspace -> bot.
 func testSeed() sunshinetest.Seed {
-	return sunshinetest.Seed{Apps: []sunshinetest.AppSeed{{
-		ID:   testAppID,
-		Keys: []sunshinetest.KeySeed{{ID: testKeyID, Secret: testSecret, Scope: sunshinetest.ScopeApp}},
-		Switchboard: &sunshinetest.SwitchboardSeed{
-			Enabled: true,
-			Default: "bot",
-			Integrations: []sunshinetest.IntegrationSeed{
-				{Name: "bot", IntegrationType: "custom", IntegrationID: "5e1f0c0ffee0000000000001", Next: "agent-workspace"},
-				{Name: "agent-workspace", IntegrationType: "zd:agentWorkspace", Next: "bot"},
-				{Name: "partner", IntegrationType: testPartner},
-			},
-		},
-	}}}
+	w := world.New(testAppID, testKeyID, testSecret, switchboardName)
+	w.Integrations[0].IntegrationID = "5e1f0c0ffee0000000000001"
+	w.Integrations = append(w.Integrations, sunshinetest.IntegrationSeed{Name: "partner", IntegrationType: testPartner})
+	return w.Seed()
 }
 
 // nextOf follows the test seed's next links.
