@@ -35,6 +35,7 @@ import (
 
 	sbv1 "github.com/switchboard-operator/switchboard-operator/api/v1alpha1"
 	"github.com/switchboard-operator/switchboard-operator/controllers"
+	"github.com/switchboard-operator/switchboard-operator/internal/memlimit"
 )
 
 var (
@@ -55,6 +56,7 @@ func main() {
 		leaderElectionNS     string
 		kubeAPIQPS           float64
 		kubeAPIBurst         int
+		memoryLimitRatio     float64
 		opts                 controllers.Options
 		mgrOpts              controllers.ManagerOptions
 	)
@@ -67,6 +69,9 @@ func main() {
 	flag.Float64Var(&kubeAPIQPS, "kube-api-qps", 0,
 		"Client-side limit of queries per second to the Kubernetes API server; 0 keeps none and relies on the API server's priority and fairness.")
 	flag.IntVar(&kubeAPIBurst, "kube-api-burst", 0, "Burst of the client-side limit set by --kube-api-qps.")
+	flag.Float64Var(&memoryLimitRatio, "go-memory-limit-ratio", 0.9,
+		"Without GOMEMLIMIT in the environment, set the Go runtime's soft memory limit to this share of the container's memory "+
+			"limit (its cgroup), so that the collector works harder near the limit instead of the container being killed; 0 turns it off.")
 	opts.BindFlags(flag.CommandLine)
 	mgrOpts.BindFlags(flag.CommandLine)
 	zapOpts := zap.Options{Development: false}
@@ -74,6 +79,12 @@ func main() {
 	flag.Parse()
 
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
+	memLimit, err := memlimit.Set("/sys/fs/cgroup", memoryLimitRatio)
+	if err != nil {
+		setupLog.Error(err, "Invalid memory limit")
+		os.Exit(2)
+	}
+	setupLog.Info("Go memory limit", "softLimitBytes", memLimit.Limit, "containerLimitBytes", memLimit.ContainerLimit, "source", memLimit.Reason)
 	if err := errors.Join(opts.Validate(), mgrOpts.Validate()); err != nil {
 		setupLog.Error(err, "Invalid flags")
 		os.Exit(2)

@@ -56,6 +56,9 @@ type ManagerOptions struct {
 	// follower that becomes leader starts reconciling at once (controller-runtime's
 	// EnableWarmup).
 	EnableWarmup bool
+	// PprofBindAddress serves Go's /debug/pprof on this address (controller-runtime's
+	// PprofBindAddress); empty or "0" serves nothing.
+	PprofBindAddress string
 }
 
 // BindFlags registers the options as flags on fs.
@@ -110,7 +113,7 @@ func (o ManagerOptions) LeaderElectionID() string {
 }
 
 // ApplyTo sets the manager options that these options govern: the cache's label
-// selectors for both kinds, its transform, the Lease's name and warm-up. It returns an
+// selectors for both kinds, its transform, the Lease's name, warm-up and the pprof address. It returns an
 // error for an invalid selector.
 func (o ManagerOptions) ApplyTo(opts *ctrl.Options) error {
 	sel, err := labels.Parse(o.WatchLabelSelector)
@@ -127,6 +130,9 @@ func (o ManagerOptions) ApplyTo(opts *ctrl.Options) error {
 	}
 	if o.EnableWarmup {
 		opts.Controller.EnableWarmup = &o.EnableWarmup
+	}
+	if o.PprofBindAddress != "" {
+		opts.PprofBindAddress = o.PprofBindAddress
 	}
 	return nil
 }

@@ -91,6 +91,8 @@ type scaleRun struct {
 	kubecfg string
 	simURL  string
 	metrics string // the manager's metrics URL
+	pprof   string // the manager's /debug/pprof URL
+	started time.Time
 	mgr     *exec.Cmd
 	mgrLog  *os.File
 	created int
@@ -108,7 +110,7 @@ func runScale(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	}
 	started := time.Now()
 	rep := &ScaleReport{StartedAt: started, Revision: o.Revision, Machine: machineInfo()}
-	s := &scaleRun{o: o, stderr: stderr}
+	s := &scaleRun{o: o, stderr: stderr, started: started}
 
 	scheme := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
@@ -164,6 +166,9 @@ func runScale(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		step.HeapPerObject = (float64(step.HeapAfterGC) - float64(rep.Idle.HeapAfterGC)) / float64(n)
 		rep.Steps = append(rep.Steps, step)
 		s.progress("%d objects: RSS %s, heap after GC %s", n, mib(step.RSS), mib(step.HeapAfterGC))
+		if err := s.saveHeapProfile(ctx, n); err != nil {
+			return err
+		}
 	}
 	if rep.Restart, err = s.restart(ctx); err != nil {
 		return err
@@ -267,9 +272,14 @@ func (s *scaleRun) startManager(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	pprofAddr, err := freeAddress()
+	if err != nil {
+		return err
+	}
 	s.metrics = "http://" + metricsAddr + "/metrics"
+	s.pprof = "http://" + pprofAddr + "/debug/pprof"
 	cmd := exec.Command(s.o.ManagerBin, "--metrics-bind-address="+metricsAddr, "--metrics-secure=false", //nolint:gosec // G204: the manager the Makefile builds
-		"--health-probe-bind-address="+probeAddr, "--allowed-endpoint-hosts=127.0.0.1,localhost",
+		"--health-probe-bind-address="+probeAddr, "--pprof-bind-address="+pprofAddr, "--allowed-endpoint-hosts=127.0.0.1,localhost",
 		"--max-concurrent-reconciles="+strconv.Itoa(s.o.Concurrency))
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+s.kubecfg)
 	cmd.Stdout, cmd.Stderr = s.mgrLog, s.mgrLog
@@ -278,6 +288,27 @@ func (s *scaleRun) startManager(ctx context.Context) error {
 	}
 	s.mgr = cmd
 	return waitHTTP(ctx, s.metrics, 30*time.Second)
+}
+
+// saveHeapProfile writes the manager's heap profile (after a collection) at n objects
+// beside the report, for `go tool pprof -sample_index=inuse_space FILE`.
+func (s *scaleRun) saveHeapProfile(ctx context.Context, n int) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.pprof+"/heap?gc=1", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("reading the manager's heap profile: %w", err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("reading the manager's heap profile: %s %w", resp.Status, err)
+	}
+	path := filepath.Join(s.o.OutDir, fmt.Sprintf("bench-scale-%s.heap-%d.pprof", s.started.Format("20060102-150405"), n))
+	s.progress("heap profile at %d objects: %s", n, path)
+	return os.WriteFile(path, data, 0o600)
 }
 
 // stopManager stops the manager process (SIGTERM, as the kubelet does) and waits for it.
