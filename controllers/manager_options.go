@@ -71,6 +71,9 @@ func (o *ManagerOptions) BindFlags(fs *flag.FlagSet) {
 			"Empty: derived from --watch-label-selector.")
 	fs.BoolVar(&o.EnableWarmup, "enable-warmup", false,
 		"Fill the caches while waiting to become leader, so that a failover starts reconciling without waiting for the initial list.")
+	fs.StringVar(&o.PprofBindAddress, "pprof-bind-address", "",
+		"Address that serves Go's /debug/pprof profiles (heap, CPU), such as 127.0.0.1:8082; empty or 0 serves none. Keep it off a "+
+			"public interface: profiles show the process's memory.")
 }
 
 // Validate checks the options; its errors name the flag and what it allows.
@@ -113,8 +116,8 @@ func (o ManagerOptions) LeaderElectionID() string {
 }
 
 // ApplyTo sets the manager options that these options govern: the cache's label
-// selectors for both kinds, its transform, the Lease's name, warm-up and the pprof address. It returns an
-// error for an invalid selector.
+// selectors for both kinds, its transform, the Lease's name, warm-up and the pprof
+// address. It returns an error for an invalid selector.
 func (o ManagerOptions) ApplyTo(opts *ctrl.Options) error {
 	sel, err := labels.Parse(o.WatchLabelSelector)
 	if err != nil {

@@ -99,6 +99,7 @@ type options struct {
 	Scale                string
 	ManagerBin           string
 	SimulatorBin         string
+	ManagerMemoryLimit   string
 	Drift                driftOptions
 }
 
@@ -136,6 +137,9 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 		"manager and the simulator as processes of their own, and report memory per object and a restart")
 	fs.StringVar(&o.ManagerBin, "manager-bin", filepath.Join("bin", "manager"), "scale mode: the manager binary")
 	fs.StringVar(&o.SimulatorBin, "simulator-bin", filepath.Join("bin", "sunshine-sim"), "scale mode: the simulator program")
+	fs.StringVar(&o.ManagerMemoryLimit, "manager-memory-limit", "", "scale mode: the container memory limit to hold the manager to "+
+		"(a quantity such as 256Mi): it runs with GOMEMLIMIT at the share --go-memory-limit-ratio gives in a container (90%), and the "+
+		"table says whether its peak RSS fits; empty: no limit")
 	o.Drift.bind(fs)
 	if err := fs.Parse(args); err != nil {
 		return o, err

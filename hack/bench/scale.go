@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/procfs"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -47,6 +48,26 @@ type ScaleReport struct {
 	Steps []ScaleStep `json:"steps"`
 	// Restart is the restart of the manager with every object of the last step in sync.
 	Restart ScaleRestart `json:"restart"`
+	// MemoryLimit is the container limit the manager was held to (-manager-memory-limit),
+	// and SoftLimit the GOMEMLIMIT it ran with; 0 without one.
+	MemoryLimit int64 `json:"memoryLimitBytes,omitempty"`
+	SoftLimit   int64 `json:"softLimitBytes,omitempty"`
+}
+
+// managerMemoryRatio is the share of the container limit main.go's --go-memory-limit-ratio
+// gives the Go runtime by default.
+const managerMemoryRatio = 0.9
+
+// memoryLimit parses -manager-memory-limit: the limit and the soft limit, 0 without one.
+func memoryLimit(s string) (limit, soft int64, err error) {
+	if s == "" {
+		return 0, 0, nil
+	}
+	q, err := resource.ParseQuantity(s)
+	if err != nil || q.Value() <= 0 {
+		return 0, 0, fmt.Errorf("-manager-memory-limit %q: want a positive quantity such as 256Mi", s)
+	}
+	return q.Value(), int64(float64(q.Value()) * managerMemoryRatio), nil
 }
 
 // ScaleStep is the manager's memory with Objects ConversationControls, all Ready.
@@ -92,6 +113,8 @@ type scaleRun struct {
 	simURL  string
 	metrics string // the manager's metrics URL
 	pprof   string // the manager's /debug/pprof URL
+	// softLimit is the manager's GOMEMLIMIT; 0 for none.
+	softLimit int64
 	started time.Time
 	mgr     *exec.Cmd
 	mgrLog  *os.File
@@ -108,9 +131,13 @@ func runScale(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	limit, soft, err := memoryLimit(o.ManagerMemoryLimit)
+	if err != nil {
+		return err
+	}
 	started := time.Now()
-	rep := &ScaleReport{StartedAt: started, Revision: o.Revision, Machine: machineInfo()}
-	s := &scaleRun{o: o, stderr: stderr, started: started}
+	rep := &ScaleReport{StartedAt: started, Revision: o.Revision, Machine: machineInfo(), MemoryLimit: limit, SoftLimit: soft}
+	s := &scaleRun{o: o, stderr: stderr, started: started, softLimit: soft}
 
 	scheme := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
@@ -282,6 +309,10 @@ func (s *scaleRun) startManager(ctx context.Context) error {
 		"--health-probe-bind-address="+probeAddr, "--pprof-bind-address="+pprofAddr, "--allowed-endpoint-hosts=127.0.0.1,localhost",
 		"--max-concurrent-reconciles="+strconv.Itoa(s.o.Concurrency))
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+s.kubecfg)
+	if s.softLimit > 0 {
+		// In a container main.go derives this from the cgroup's limit; here there is none.
+		cmd.Env = append(cmd.Env, "GOMEMLIMIT="+strconv.FormatInt(s.softLimit, 10))
+	}
 	cmd.Stdout, cmd.Stderr = s.mgrLog, s.mgrLog
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("starting the manager %s: %w", s.o.ManagerBin, err)
@@ -587,6 +618,20 @@ func writeScaleTable(out io.Writer, r *ScaleReport) error {
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	if r.MemoryLimit > 0 {
+		peak := r.Restart.HighWater
+		for _, st := range r.Steps {
+			peak = max(peak, st.HighWater)
+		}
+		verdict := "fits"
+		if peak >= uint64(r.MemoryLimit) {
+			verdict = "DOES NOT FIT"
+		}
+		if _, err := fmt.Fprintf(out, "\nmemory limit %s (GOMEMLIMIT %s): peak VmHWM %s, %s\n",
+			mib(uint64(r.MemoryLimit)), mib(uint64(r.SoftLimit)), mib(peak), verdict); err != nil {
+			return err
+		}
 	}
 	rs := r.Restart
 	_, err := fmt.Fprintf(out, "\nrestart with %d objects in sync: cache synced after %s; a new object created then was Ready after %s; "+
