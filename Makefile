@@ -207,12 +207,15 @@ bench-drift: envtest ## Drift: BENCH_N objects in sync, others move 20% of the c
 
 # Steps of `make bench-scale`: ConversationControls the manager holds at each measurement.
 BENCH_SCALE ?= 1000,10000,50000
+# The container memory limit `make bench-scale` holds the manager to (the shipped
+# resources.limits.memory); empty for none.
+BENCH_SCALE_MEMORY_LIMIT ?= 512Mi
 
 .PHONY: bench-scale
 bench-scale: build envtest ## Memory of the real bin/manager with BENCH_SCALE objects (a process of its own, with the simulator program), and a restart.
 	go build -o $(LOCALBIN)/sunshine-sim ./hack/sunshine-sim
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go run ./hack/bench -scale $(BENCH_SCALE) -revision "$(IMAGE_REVISION)" \
-		-manager-bin $(LOCALBIN)/manager -simulator-bin $(LOCALBIN)/sunshine-sim $(BENCH_FLAGS)
+		-manager-bin $(LOCALBIN)/manager -simulator-bin $(LOCALBIN)/sunshine-sim -manager-memory-limit "$(BENCH_SCALE_MEMORY_LIMIT)" $(BENCH_FLAGS)
 
 ##@ Reliability
 

@@ -141,7 +141,7 @@ func (o ManagerOptions) ApplyTo(opts *ctrl.Options) error {
 }
 
 // StripUnreadFields is the cache's transform: it drops what the operator never reads from
-// every cached object, to save memory. The last-applied annotation goes; managedFields keep
+// every cached object, and shares the strings ConversationControls repeat, to save memory. The last-applied annotation goes; managedFields keep
 // their manager, operation, subresource and time (the handoff latency metric reads when the
 // object was last changed, and by whom) but lose fieldsV1, the bulk of them. Objects the
 // operator writes back are patched with a merge patch computed between two cached copies,
@@ -150,6 +150,9 @@ var StripUnreadFields toolscache.TransformFunc = func(in any) (any, error) {
 	// Tombstones (DeletedFinalStateUnknown) carry no object metadata: they pass unchanged.
 	if obj, err := meta.Accessor(in); err == nil {
 		stripUnreadFields(obj)
+	}
+	if cc, ok := in.(*sbv1.ConversationControl); ok {
+		internStrings(cc)
 	}
 	return in, nil
 }

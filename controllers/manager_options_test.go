@@ -17,11 +17,15 @@ limitations under the License.
 package controllers
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
+	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	toolscache "k8s.io/client-go/tools/cache"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -149,5 +153,72 @@ func TestStripUnreadFieldsKeepsWhatTheOperatorReads(t *testing.T) {
 	tombstone := toolscache.DeletedFinalStateUnknown{Key: "support/vip"}
 	if out, err := StripUnreadFields(tombstone); err != nil || out != tombstone {
 		t.Errorf("a tombstone became %v, %v; want it unchanged", out, err)
+	}
+}
+
+// handedOverJSON is a ConversationControl as the API server sends it after a handoff, with
+// every status field that holds a shared string.
+const handedOverJSON = `{"apiVersion":"switchboard.conversations.dev/v1alpha1","kind":"ConversationControl",
+"metadata":{"name":"vip","namespace":"support","uid":"u1","resourceVersion":"7","finalizers":["switchboard.conversations.dev/release"],
+ "managedFields":[{"manager":"switchboard-operator","operation":"Update","apiVersion":"switchboard.conversations.dev/v1alpha1",
+  "fieldsType":"FieldsV1","fieldsV1":{"f:status":{}},"subresource":"status"}]},
+"spec":{"switchboardRef":{"name":"acme"},"conversationId":"c1","state":"Active","integration":"agent-workspace",
+ "deletionPolicy":"Release","driftPolicy":"Report"},
+"status":{"observedGeneration":1,
+ "conditions":[{"type":"Ready","status":"True","reason":"Succeeded","message":"agent-workspace controls the conversation",
+  "observedGeneration":1,"lastTransitionTime":"2026-11-27T10:00:00Z"}],
+ "declaration":{"state":"Active","integration":"agent-workspace","since":1,"target":{"id":"a1","name":"agent-workspace"}},
+ "lastAppliedAction":{"action":"passControl","state":"Active","integration":"agent-workspace","generation":1,
+  "time":"2026-11-27T10:00:00Z","reached":{"id":"a1","name":"agent-workspace","integrationType":"zd:agentWorkspace"},
+  "before":{"active":{"id":"b1","name":"bot","integrationType":"custom"},"pending":{"id":"p1","name":"partner"}}},
+ "inFlightAction":{"action":"offerControl","state":"Offered","integration":"partner","generation":1,"time":"2026-11-27T10:00:00Z",
+  "reached":{"id":"p1","name":"partner"}},
+ "activeIntegration":{"id":"a1","name":"agent-workspace","integrationType":"zd:agentWorkspace"},
+ "pendingIntegration":{"id":"p1","name":"partner","integrationType":"custom"},
+ "history":[{"time":"2026-11-27T10:00:00Z","from":{"id":"b1","name":"bot"},"to":{"id":"a1","name":"agent-workspace"},
+  "action":"passControl","source":"Operator","reason":"ticketClosed"}]}}`
+
+// Two cached copies of objects that repeat strings share one copy of each string after
+// the transform, and every value reads as it did.
+func TestTheCacheTransformSharesRepeatedStrings(t *testing.T) {
+	decode := func() *sbv1.ConversationControl {
+		var cc sbv1.ConversationControl
+		if err := json.Unmarshal([]byte(handedOverJSON), &cc); err != nil {
+			t.Fatal(err)
+		}
+		return &cc
+	}
+	a, b := decode(), decode()
+	want := a.DeepCopy()
+	want.ManagedFields[0].FieldsV1 = nil
+	for _, cc := range []*sbv1.ConversationControl{a, b} {
+		if _, err := StripUnreadFields(cc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !equality.Semantic.DeepEqual(a, want) {
+		t.Fatalf("the transform changed a value:\n%s", cmp.Diff(want, a))
+	}
+	same := func(what, x, y string) {
+		t.Helper()
+		if x != y || unsafe.StringData(x) != unsafe.StringData(y) {
+			t.Errorf("%s: %q and %q are not one shared string", what, x, y)
+		}
+	}
+	same("namespace", a.Namespace, b.Namespace)
+	same("finalizer", a.Finalizers[0], b.Finalizers[0])
+	same("manager", a.ManagedFields[0].Manager, b.ManagedFields[0].Manager)
+	same("switchboardRef", a.Spec.SwitchboardRef.Name, b.Spec.SwitchboardRef.Name)
+	same("condition message", a.Status.Conditions[0].Message, b.Status.Conditions[0].Message)
+	same("declaration target", a.Status.Declaration.Target.Name, b.Status.Declaration.Target.Name)
+	same("reached", a.Status.LastAppliedAction.Reached.IntegrationType, b.Status.LastAppliedAction.Reached.IntegrationType)
+	same("before", a.Status.LastAppliedAction.Before.Pending.ID, b.Status.LastAppliedAction.Before.Pending.ID)
+	same("in flight", a.Status.InFlightAction.Integration, b.Status.InFlightAction.Integration)
+	same("active", a.Status.ActiveIntegration.ID, b.Status.ActiveIntegration.ID)
+	same("pending", a.Status.PendingIntegration.IntegrationType, b.Status.PendingIntegration.IntegrationType)
+	same("history", a.Status.History[0].From.Name, b.Status.History[0].From.Name)
+	same("history reason", a.Status.History[0].Reason, b.Status.History[0].Reason)
+	if unsafe.StringData(a.Name) == unsafe.StringData(b.Name) {
+		t.Error("names are shared: only repeated fields should be")
 	}
 }

@@ -317,6 +317,7 @@ func (r *ConversationControlReconciler) SetupWithManager(mgr ctrl.Manager, opts 
 	b := ctrl.NewControllerManagedBy(mgr).
 		For(&sbv1.ConversationControl{}, builder.WithPredicates(specOrMetadataChanged(sbv1.AnnotationObservedEvent))).
 		Watches(&sbv1.ConversationControl{}, r.observedEventHandler()).
+		Watches(&sbv1.ConversationControl{}, r.written.observer()).
 		Watches(&sbv1.Switchboard{}, handler.EnqueueRequestsFromMapFunc(r.controlsOfSwitchboard),
 			builder.WithPredicates(switchboardUsable())).
 		Watches(&sbv1.ConversationControl{}, handler.EnqueueRequestsFromMapFunc(r.peersOf),

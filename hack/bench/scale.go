@@ -115,10 +115,10 @@ type scaleRun struct {
 	pprof   string // the manager's /debug/pprof URL
 	// softLimit is the manager's GOMEMLIMIT; 0 for none.
 	softLimit int64
-	started time.Time
-	mgr     *exec.Cmd
-	mgrLog  *os.File
-	created int
+	started   time.Time
+	mgr       *exec.Cmd
+	mgrLog    *os.File
+	created   int
 }
 
 func (s *scaleRun) progress(format string, args ...any) {
