@@ -209,7 +209,7 @@ bench-drift: envtest ## Drift: BENCH_N objects in sync, others move 20% of the c
 BENCH_SCALE ?= 1000,10000,50000
 # The container memory limit `make bench-scale` holds the manager to (the shipped
 # resources.limits.memory); empty for none.
-BENCH_SCALE_MEMORY_LIMIT ?= 512Mi
+BENCH_SCALE_MEMORY_LIMIT ?= 768Mi
 
 .PHONY: bench-scale
 bench-scale: build envtest ## Memory of the real bin/manager with BENCH_SCALE objects (a process of its own, with the simulator program), and a restart.

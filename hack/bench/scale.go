@@ -36,7 +36,10 @@ import (
 // The scale mode (-scale 1000,10000,50000; `make bench-scale`) runs the real manager binary
 // and the simulator program as processes of their own against envtest, grows the number of
 // ConversationControls step by step, and measures the manager's memory at each step once
-// every object is Ready. It ends with a restart of the manager at the largest step.
+// every object is Ready, with a heap profile from the manager's --pprof-bind-address. It ends
+// with a restart of the manager at the largest step. With -manager-memory-limit the manager
+// runs as it would in a container with that limit (GOMEMLIMIT at 90% of it, as main.go's
+// --go-memory-limit-ratio sets from the cgroup), and the table says whether its peak RSS fits.
 
 // ScaleReport is what the scale mode measured.
 type ScaleReport struct {
