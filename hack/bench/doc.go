@@ -74,5 +74,8 @@
 // workers of the bench's creators and of the baseline; every other controllers.Options
 // value is controllers.DefaultOptions().
 // The Switchboard's vendor rate limit is raised to -vendor-rps/-vendor-burst so that
-// it does not hide the operator's own cost.
+// it does not hide the operator's own cost. -vendor-idle-conns sets how many idle
+// connections to the simulator the vendor clients keep (0, the default, keeps the
+// operator's own: at least sunshine.DefaultMaxIdleConnsPerHost and at least the reconciles
+// that may run at once), to see what reusing connections is worth.
 package main

@@ -123,7 +123,8 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.IntVar(&o.VendorRPS, "vendor-rps", 1000, "the Switchboard's spec.rateLimit.requestsPerSecond (1-1000)")
 	fs.IntVar(&o.VendorBurst, "vendor-burst", 10000, "the Switchboard's spec.rateLimit.burst (1-10000)")
 	fs.IntVar(&o.VendorIdleConns, "vendor-idle-conns", 0,
-		"MaxIdleConnsPerHost of the vendor client's transport; 0 keeps the operator's default (http.DefaultTransport, 2)")
+		"MaxIdleConnsPerHost of the vendor client's transport; 0 keeps the operator's "+
+			"(at least sunshine.DefaultMaxIdleConnsPerHost, and at least the reconciles at once)")
 	fs.DurationVar(&o.Timeout, "timeout", 30*time.Minute, "how long to wait for every object to be Ready before giving up")
 	fs.StringVar(&o.OutDir, "out-dir", filepath.Join("bin", "bench"), "directory of the JSON report and the manager's log")
 	fs.StringVar(&o.CRDDir, "crd-dir", filepath.Join("config", "crd", "bases"), "directory of the CRDs")
@@ -382,8 +383,7 @@ func (b *bench) newManager(base *rest.Config, counter *requestCounter, scheme *r
 	}
 	opts := b.controllerOptions()
 	if b.opts.VendorIdleConns > 0 {
-		transport := http.DefaultTransport.(*http.Transport).Clone()
-		transport.MaxIdleConnsPerHost = b.opts.VendorIdleConns
+		transport := sunshine.NewTransport(b.opts.VendorIdleConns)
 		err = controllers.Setup(mgr, opts, controllers.Dependencies{
 			Connector: &controllers.SecretConnector{Reader: mgr.GetAPIReader(), AllowedHosts: opts.AllowedEndpointHosts,
 				Metrics: sunshine.NewMetrics(reg),
