@@ -501,13 +501,10 @@ func deleteAll(ctx context.Context, c client.Client, namespace string) error {
 
 // runBaseline does the least API-server work the N objects need — create each, then
 // one status patch (with full, a status the size of the operator's) — with the same
-// workers, in a namespace of its own, and deletes the objects again. It returns the time
-// from the first create to the last patch, the requests and the CPU time used.
-func (b *bench) runBaseline(ctx context.Context, c client.Client, full bool) (time.Duration, requestCounts, map[string]float64, error) {
-	namespace := baselineNamespace
-	if full {
-		namespace += "-full"
-	}
+// workers, in namespace (created here, so one not used before), and deletes the objects
+// again. It returns the time from the first create to the last patch, the requests and
+// the CPU time used.
+func (b *bench) runBaseline(ctx context.Context, c client.Client, namespace string, full bool) (time.Duration, requestCounts, map[string]float64, error) {
 	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}); err != nil {
 		return 0, nil, nil, err
 	}
