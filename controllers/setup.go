@@ -23,6 +23,7 @@ import (
 	"flag"
 	"fmt"
 	"maps"
+	"net/http"
 	"reflect"
 	"strconv"
 	"time"
@@ -193,8 +194,17 @@ func SetupWithManager(mgr ctrl.Manager, opts Options, reg prometheus.Registerer)
 	}
 	deps.Connector = &SecretConnector{
 		Reader: mgr.GetAPIReader(), AllowedHosts: opts.AllowedEndpointHosts, Metrics: clientMetrics, Timeout: opts.APITimeout,
+		HTTPClient: &http.Client{Transport: sunshine.NewTransport(vendorIdleConnsPerHost(opts))},
 	}
 	return Setup(mgr, opts, deps)
+}
+
+// vendorIdleConnsPerHost is how many idle connections to one vendor host the vendor
+// clients keep: every reconcile of either kind may call the same host at once (all
+// Switchboards of a cluster may name one endpoint), so at least that many, and never
+// fewer than sunshine.DefaultMaxIdleConnsPerHost.
+func vendorIdleConnsPerHost(opts Options) int {
+	return max(sunshine.DefaultMaxIdleConnsPerHost, opts.MaxConcurrentReconciles+opts.MaxConcurrentSwitchboardReconciles)
 }
 
 // Dependencies are what the reconcilers are built with.

@@ -66,3 +66,16 @@ func TestMetricsServerOptions(t *testing.T) {
 		t.Error("--metrics-secure=false still serves HTTPS or filters requests")
 	}
 }
+
+func TestVendorConnectionsKeptCoverEveryConcurrentReconcile(t *testing.T) {
+	d := DefaultOptions()
+	if got := vendorIdleConnsPerHost(d); got < d.MaxConcurrentReconciles+d.MaxConcurrentSwitchboardReconciles {
+		t.Errorf("with the default options %d idle connections per host are kept, fewer than the %d reconciles at once",
+			got, d.MaxConcurrentReconciles+d.MaxConcurrentSwitchboardReconciles)
+	}
+	many := d
+	many.MaxConcurrentReconciles, many.MaxConcurrentSwitchboardReconciles = 64, 8
+	if got := vendorIdleConnsPerHost(many); got != 72 {
+		t.Errorf("with 64 + 8 reconciles at once %d idle connections per host are kept, want 72", got)
+	}
+}

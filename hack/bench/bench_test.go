@@ -181,7 +181,7 @@ func TestTargetsAndTable(t *testing.T) {
 	rep := &Report{
 		Settings: Settings{N: 5000, Mix: map[string]int{kindActive.name: 5000}},
 		Results: Results{
-			Ready: 5000, AllReadySeconds: 30, BaselineSeconds: 25, Ratio: 1.2,
+			Ready: 5000, AllReadySeconds: 30, BaselineSeconds: 20, BaselineAfterSeconds: 30,
 			Vendor: Vendor{Calls: map[string]int{"passControl": 5000, "getConversation": 5000, "listSwitchboards": 1},
 				Actions: 5000, ActionsPerHandoff: 1, ReadsOutsidePollsPerHand: 1},
 			APIServer: APIServer{Operator: requestCounts{"patch conversationcontrols/status": 5000, "create events": 5000},
@@ -190,12 +190,17 @@ func TestTargetsAndTable(t *testing.T) {
 			Memory: Memory{PeakHeapInuse: 200 << 20, HighWaterRSS: map[string]uint64{"bench": 1 << 30}, PeakRSS: map[string]uint64{"bench": 1 << 29}},
 		},
 	}
+	rep.Results.setRatio()
+	if rep.Results.BaselineMeanSeconds != 25 || rep.Results.Ratio != 1.2 {
+		t.Errorf("baselines 20 s and 30 s, operator 30 s: mean %v, ratio %v; want 25 and 1.2",
+			rep.Results.BaselineMeanSeconds, rep.Results.Ratio)
+	}
 	rep.Targets = evaluateTargets(rep)
 	want := map[string]string{
 		"vendor actions per handoff":                                "met",
 		"vendor reads per handoff outside polls":                    "met",
 		"API-server writes per handoff (creates, patches, Events)":  "missed",
-		"time ratio operator / baseline":                            "met",
+		"time ratio operator / baseline (mean of both)":             "met",
 		"quiet period: no calls or writes but polls":                "met",
 		"peak heap (HeapInuse, whole process)":                      "missed",
 		"restart in sync: vendor calls in the window but due polls": "n/a",
@@ -214,6 +219,25 @@ func TestTargetsAndTable(t *testing.T) {
 			t.Errorf("table lacks %q:\n%s", s, out.String())
 		}
 	}
+	for name, value := range map[string]string{
+		"baseline (create + 1 status patch), before": "20.00s",
+		"baseline again, after (manager stopped)":    "30.00s (CPU not measured)",
+		"ratio operator / mean of the baselines":     "1.20 (mean 25.00s; 1.50 against the first alone)",
+	} {
+		if !tableRowHas(out.String(), name, value) {
+			t.Errorf("table lacks the row %q with %q:\n%s", name, value, out.String())
+		}
+	}
+}
+
+// tableRowHas tells whether the table has a row starting with name whose value is value.
+func tableRowHas(table, name, value string) bool {
+	for line := range strings.Lines(table) {
+		if rest, ok := strings.CutPrefix(line, name); ok && strings.TrimSpace(rest) == value {
+			return true
+		}
+	}
+	return false
 }
 
 func TestDropEventsAnswersEventCreatesInPlaceOfTheServer(t *testing.T) {
@@ -402,6 +426,26 @@ func TestReadyTrackerWithOnlyCountsThatObject(t *testing.T) {
 	tr.observeAnswer(ready("fresh"))
 	if _, err := tr.wait(context.Background(), time.Second); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestTheRatioFallsBackToTheFirstBaselineWithoutTheSecond(t *testing.T) {
+	res := Results{AllReadySeconds: 30, BaselineSeconds: 20}
+	res.setRatio()
+	if res.BaselineMeanSeconds != 20 || res.Ratio != 1.5 {
+		t.Errorf("one baseline of 20 s, operator 30 s: mean %v, ratio %v; want 20 and 1.5", res.BaselineMeanSeconds, res.Ratio)
+	}
+	var out bytes.Buffer
+	if err := writeTable(&out, &Report{Settings: Settings{N: 1}, Results: res}); err != nil {
+		t.Fatal(err)
+	}
+	if !tableRowHas(out.String(), "baseline again, after (manager stopped)", "not run") {
+		t.Errorf("table lacks the second baseline's absence:\n%s", out.String())
+	}
+	none := Results{AllReadySeconds: 30}
+	none.setRatio()
+	if none.Ratio != 0 {
+		t.Errorf("no baseline: ratio %v, want 0 (unknown)", none.Ratio)
 	}
 }
 

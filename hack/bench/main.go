@@ -124,7 +124,8 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.IntVar(&o.VendorRPS, "vendor-rps", 1000, "the Switchboard's spec.rateLimit.requestsPerSecond (1-1000)")
 	fs.IntVar(&o.VendorBurst, "vendor-burst", 10000, "the Switchboard's spec.rateLimit.burst (1-10000)")
 	fs.IntVar(&o.VendorIdleConns, "vendor-idle-conns", 0,
-		"MaxIdleConnsPerHost of the vendor client's transport; 0 keeps the operator's default (http.DefaultTransport, 2)")
+		"MaxIdleConnsPerHost of the vendor client's transport; 0 keeps the operator's "+
+			"(at least sunshine.DefaultMaxIdleConnsPerHost, and at least the reconciles at once)")
 	fs.DurationVar(&o.Timeout, "timeout", 30*time.Minute, "how long to wait for every object to be Ready before giving up")
 	fs.StringVar(&o.OutDir, "out-dir", filepath.Join("bin", "bench"), "directory of the JSON report and the manager's log")
 	fs.StringVar(&o.CRDDir, "crd-dir", filepath.Join("config", "crd", "bases"), "directory of the CRDs")
@@ -386,8 +387,7 @@ func (b *bench) newManager(base *rest.Config, counter *requestCounter, scheme *r
 	}
 	opts := b.controllerOptions()
 	if b.opts.VendorIdleConns > 0 {
-		transport := http.DefaultTransport.(*http.Transport).Clone()
-		transport.MaxIdleConnsPerHost = b.opts.VendorIdleConns
+		transport := sunshine.NewTransport(b.opts.VendorIdleConns)
 		err = controllers.Setup(mgr, opts, controllers.Dependencies{
 			Connector: &controllers.SecretConnector{Reader: mgr.GetAPIReader(), AllowedHosts: opts.AllowedEndpointHosts,
 				Metrics: sunshine.NewMetrics(reg),
@@ -505,13 +505,10 @@ func deleteAll(ctx context.Context, c client.Client, namespace string) error {
 
 // runBaseline does the least API-server work the N objects need — create each, then
 // one status patch (with full, a status the size of the operator's) — with the same
-// workers, in a namespace of its own, and deletes the objects again. It returns the time
-// from the first create to the last patch, the requests and the CPU time used.
-func (b *bench) runBaseline(ctx context.Context, c client.Client, full bool) (time.Duration, requestCounts, map[string]float64, error) {
-	namespace := baselineNamespace
-	if full {
-		namespace += "-full"
-	}
+// workers, in namespace (created here, so one not used before), and deletes the objects
+// again. It returns the time from the first create to the last patch, the requests and
+// the CPU time used.
+func (b *bench) runBaseline(ctx context.Context, c client.Client, namespace string, full bool) (time.Duration, requestCounts, map[string]float64, error) {
 	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}); err != nil {
 		return 0, nil, nil, err
 	}

@@ -67,9 +67,11 @@ type Config struct {
 	RequestsPerSecond float64
 	// Burst is the size of the client's token bucket; zero means DefaultBurst.
 	Burst int
-	// HTTPClient is the HTTP client to use; nil means one over http.DefaultTransport.
-	// The client works on a copy: it sets Timeout and refuses redirects. A
-	// transport that skips TLS verification is refused.
+	// HTTPClient is the HTTP client to use; nil, or one without a Transport, means
+	// one over a transport shared by all such clients that keeps
+	// DefaultMaxIdleConnsPerHost idle connections per host (see NewTransport). The
+	// client works on a copy: it sets Timeout and refuses redirects. A transport
+	// that skips TLS verification is refused.
 	HTTPClient *http.Client
 	// Metrics receives request counts and latencies; nil disables metrics.
 	Metrics *Metrics
@@ -166,13 +168,16 @@ func orDefault[T time.Duration | float64 | int](field string, v, def T) (T, erro
 	}
 }
 
-// cloneHTTPClient copies hc (or a default client), sets the timeout and turns
-// off redirects: following one would re-send a POST as a GET, or send the
-// credentials to another host.
+// cloneHTTPClient copies hc (or a default client), gives it the default transport
+// when it has none, sets the timeout and turns off redirects: following one would
+// re-send a POST as a GET, or send the credentials to another host.
 func cloneHTTPClient(hc *http.Client, timeout time.Duration) (*http.Client, error) {
 	var clone http.Client
 	if hc != nil {
 		clone = *hc
+	}
+	if clone.Transport == nil {
+		clone.Transport = defaultTransport
 	}
 	if t, ok := clone.Transport.(*http.Transport); ok && t.TLSClientConfig != nil && t.TLSClientConfig.InsecureSkipVerify {
 		return nil, &ValidationError{Field: "httpClient", Reason: "must verify TLS certificates"}
