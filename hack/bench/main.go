@@ -17,6 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -425,26 +426,35 @@ func (b *bench) object(namespace, conversation string, i int) *sbv1.Conversation
 const settle = time.Second
 
 // warmUp creates, patches and deletes a few objects in a namespace of their own, so
-// that the API server has served writes of the resource before anything is timed.
+// that the API server has served writes of the resource (and Events) before anything is
+// timed.
 func (b *bench) warmUp(ctx context.Context, c client.Client) error {
 	const namespace, objects = "bench-warm-up", 20
 	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}); err != nil {
 		return err
 	}
 	if err := parallel(ctx, b.opts.Concurrency, objects, func(ctx context.Context, i int) error {
-		return createAndPatch(ctx, c, b.object(namespace, fmt.Sprintf("warm-up-conv-%05d", i), i), i%2 == 0)
+		return createAndPatch(ctx, c, b.object(namespace, fmt.Sprintf("warm-up-conv-%05d", i), i), baselineShape{fullStatus: i%2 == 0, event: i%4 == 0})
 	}); err != nil {
 		return err
 	}
 	return deleteAll(ctx, c, namespace)
 }
 
+// baselineShape is what one baseline does per object: a create and a status patch with
+// only Ready, with a status the size of the operator's (fullStatus), and also one Event as
+// the operator records per handoff (event).
+type baselineShape struct {
+	fullStatus, event bool
+}
+
 // createAndPatch creates cc and then patches its status as the operator would once it
-// is done: the least work an object needs. With full, the status is the size of the one
-// the operator writes after a handoff (the declaration, the applied action with the state
-// before and the integration reached, the live state, one history entry, Ready and
-// InSync); otherwise only Ready.
-func createAndPatch(ctx context.Context, c client.Client, cc *sbv1.ConversationControl, full bool) error {
+// is done: the least work an object needs. With shape.fullStatus, the status is the size
+// of the one the operator writes after a handoff (the declaration, the applied action
+// with the state before and the integration reached, the live state, one history entry,
+// Ready and InSync); otherwise only Ready. With shape.event it then creates the Event the
+// operator records for a handoff (events.k8s.io/v1, as protobuf like the operator's).
+func createAndPatch(ctx context.Context, c client.Client, cc *sbv1.ConversationControl, shape baselineShape) error {
 	if err := c.Create(ctx, cc); err != nil {
 		return fmt.Errorf("creating %s: %w", cc.Name, err)
 	}
@@ -454,13 +464,31 @@ func createAndPatch(ctx context.Context, c client.Client, cc *sbv1.ConversationC
 		Type: sbv1.ConditionReady, Status: metav1.ConditionTrue, Reason: sbv1.ReasonSucceeded,
 		Message: "agent-workspace controls the conversation", ObservedGeneration: cc.Generation,
 	})
-	if full {
+	if shape.fullStatus {
 		handedOver(cc)
 	}
 	if err := c.Status().Patch(ctx, cc, client.MergeFrom(base)); err != nil {
 		return fmt.Errorf("patching the status of %s: %w", cc.Name, err)
 	}
+	if shape.event {
+		if err := c.Create(ctx, handoffEvent(cc)); err != nil {
+			return fmt.Errorf("creating the Event of %s: %w", cc.Name, err)
+		}
+	}
 	return nil
+}
+
+// handoffEvent is an Event like the one the operator records when a handoff was applied.
+func handoffEvent(cc *sbv1.ConversationControl) *eventsv1.Event {
+	now := metav1.NowMicro()
+	return &eventsv1.Event{
+		ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s.%x", cc.Name, now.UnixNano()), Namespace: cc.Namespace},
+		EventTime:  now, ReportingController: controllers.FieldOwner, ReportingInstance: controllers.FieldOwner + "-bench",
+		Action: string(sbv1.ActionPassControl), Reason: sbv1.EventReasonHandoffApplied, Type: corev1.EventTypeNormal,
+		Regarding: corev1.ObjectReference{Kind: "ConversationControl", APIVersion: sbv1.GroupVersion.String(),
+			Namespace: cc.Namespace, Name: cc.Name, UID: cc.UID, ResourceVersion: cc.ResourceVersion},
+		Note: fmt.Sprintf("passControl to %s applied (was %s)", integrationAgent, integrationBot),
+	}
 }
 
 // handedOver fills the rest of the status the operator writes when it has passed control
@@ -504,18 +532,18 @@ func deleteAll(ctx context.Context, c client.Client, namespace string) error {
 }
 
 // runBaseline does the least API-server work the N objects need — create each, then
-// one status patch (with full, a status the size of the operator's) — with the same
+// one status patch (and what shape adds: see createAndPatch) — with the same
 // workers, in namespace (created here, so one not used before), and deletes the objects
 // again. It returns the time from the first create to the last patch, the requests and
 // the CPU time used.
-func (b *bench) runBaseline(ctx context.Context, c client.Client, namespace string, full bool) (time.Duration, requestCounts, map[string]float64, error) {
+func (b *bench) runBaseline(ctx context.Context, c client.Client, namespace string, shape baselineShape) (time.Duration, requestCounts, map[string]float64, error) {
 	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}); err != nil {
 		return 0, nil, nil, err
 	}
 	before, cpuBefore := b.benchRequests.snapshot(), cpuSeconds(b.pids)
 	start := time.Now()
 	err := parallel(ctx, b.opts.Concurrency, b.opts.N, func(ctx context.Context, i int) error {
-		return createAndPatch(ctx, c, b.object(namespace, fmt.Sprintf("baseline-conv-%05d", i), i), full)
+		return createAndPatch(ctx, c, b.object(namespace, fmt.Sprintf("baseline-conv-%05d", i), i), shape)
 	})
 	elapsed := time.Since(start)
 	cpu := cpuSince(cpuSeconds(b.pids), cpuBefore)

@@ -137,22 +137,29 @@ func (b *bench) setUp(ctx context.Context, rep *Report) (*stage, error) {
 }
 
 // baseline times the least API-server work the N objects need (see runBaseline), then
-// the same with a status the size of the operator's.
+// the same with a status the size of the operator's, then that and the Event the operator
+// records per handoff: the operator's own writes, without the operator.
 func (b *bench) baseline(ctx context.Context, st *stage, rep *Report) error {
 	res := &rep.Results
 	b.progress("baseline: creating %d objects and patching their status with %d workers", b.opts.N, b.opts.Concurrency)
 	b.sampler.setPhase("baseline")
-	elapsed, requests, cpu, err := b.runBaseline(ctx, st.c, baselineNamespace, false)
+	elapsed, requests, cpu, err := b.runBaseline(ctx, st.c, baselineNamespace, baselineShape{})
 	if err != nil {
 		return err
 	}
 	res.BaselineSeconds, res.BaselineRequests, res.CPUSeconds.Baseline = elapsed.Seconds(), requests, cpu
 	b.progress("baseline with the operator's status: creating %d objects and patching their full status", b.opts.N)
-	elapsed, _, cpu, err = b.runBaseline(ctx, st.c, baselineNamespace+"-full", true)
+	elapsed, _, cpu, err = b.runBaseline(ctx, st.c, baselineNamespace+"-full", baselineShape{fullStatus: true})
 	if err != nil {
 		return fmt.Errorf("with the operator's status: %w", err)
 	}
 	res.FullStatusBaselineSeconds, res.CPUSeconds.FullStatusBaseline = elapsed.Seconds(), cpu
+	b.progress("the operator's writes without the operator: creating %d objects, patching their full status, one Event each", b.opts.N)
+	elapsed, _, cpu, err = b.runBaseline(ctx, st.c, baselineNamespace+"-writes", baselineShape{fullStatus: true, event: true})
+	if err != nil {
+		return fmt.Errorf("with the operator's status and an Event: %w", err)
+	}
+	res.WritesBaselineSeconds, res.CPUSeconds.WritesBaseline = elapsed.Seconds(), cpu
 	return nil
 }
 
@@ -166,7 +173,7 @@ func (b *bench) baselineAfter(ctx context.Context, st *stage, rep *Report) error
 	res := &rep.Results
 	b.progress("baseline again, the manager stopped: creating %d objects and patching their status with %d workers", b.opts.N, b.opts.Concurrency)
 	b.sampler.setPhase("baseline-after")
-	elapsed, _, cpu, err := b.runBaseline(ctx, st.c, baselineNamespace+"-after", false)
+	elapsed, _, cpu, err := b.runBaseline(ctx, st.c, baselineNamespace+"-after", baselineShape{})
 	if err != nil {
 		return err
 	}
@@ -304,6 +311,9 @@ func (b *bench) handoffs(ctx context.Context, st *stage, rep *Report) error {
 	res.setRatio()
 	if res.FullStatusBaselineSeconds > 0 {
 		res.FullStatusRatio = res.AllReadySeconds / res.FullStatusBaselineSeconds
+	}
+	if res.WritesBaselineSeconds > 0 {
+		res.WritesRatio = res.AllReadySeconds / res.WritesBaselineSeconds
 	}
 	b.fillOperatorRun(rep, st.sim.Counts(), st.mgr.requests.snapshot().since(mgrBefore),
 		b.benchRequests.snapshot().since(benchBefore), requestCounts(reconcileCounts()).since(recBefore), b.tracker.totals(), vendorBefore)
