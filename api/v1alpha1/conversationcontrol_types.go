@@ -236,7 +236,10 @@ type LiveState struct {
 	Pending *IntegrationReference `json:"pending,omitempty"`
 }
 
-// ConversationControlStatus is what the operator did and observed.
+// ConversationControlStatus is what the operator did and observed. Only the operator
+// writes it, always whole structures at a time, so its structures are atomic for
+// server-side apply: managedFields then name each structure once instead of every field
+// in it, which makes every status write smaller for the API server to track.
 type ConversationControlStatus struct {
 	// ObservedGeneration is the generation last finished (applied or stalled); -1 before
 	// the first reconcile.
@@ -253,24 +256,29 @@ type ConversationControlStatus struct {
 	// with the first generation that declared it and, for `next`, the integration it was
 	// resolved to. A later generation that declares something else starts a new declaration,
 	// even when it equals an older one.
+	// +structType=atomic
 	// +optional
 	Declaration *Declaration `json:"declaration,omitempty"`
 
 	// LastAppliedAction is what the operator last did successfully.
+	// +structType=atomic
 	// +optional
 	LastAppliedAction *AppliedAction `json:"lastAppliedAction,omitempty"`
 
 	// InFlightAction is an action whose outcome is not known yet: a `next` handoff,
 	// recorded just before it is sent, or an action whose answer was lost. The next pass
 	// decides from the live state whether it landed, so a `next` is never applied twice.
+	// +structType=atomic
 	// +optional
 	InFlightAction *AppliedAction `json:"inFlightAction,omitempty"`
 
 	// ActiveIntegration is the integration the API last reported as active.
+	// +structType=atomic
 	// +optional
 	ActiveIntegration *IntegrationReference `json:"activeIntegration,omitempty"`
 
 	// PendingIntegration is the integration the API last reported as pending.
+	// +structType=atomic
 	// +optional
 	PendingIntegration *IntegrationReference `json:"pendingIntegration,omitempty"`
 
