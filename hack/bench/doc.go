@@ -15,10 +15,12 @@
 //     workers, before the manager starts and in a namespace of its own. The baseline
 //     objects are deleted before the manager starts, so the operator never sees them.
 //     Two more runs of it, each in a namespace of its own, are reported beside it, not
-//     as the target's floor: with a status the size of the operator's after a handoff,
-//     and with that status and one Event per object as well (every write the operator
-//     makes, without its reconciles, its watch or its vendor calls), so that a reader can
-//     tell what the operator's writes cost from what the operator adds to them.
+//     as the target's floor: with a status the size of the operator's after a handoff
+//     (before the manager starts), and with that status and one Event per object as
+//     well (every write the operator makes, without its reconciles, its watch or its
+//     vendor calls; at the very end, so that the operator run meets the same API server
+//     as before it existed), so that a reader can tell what the operator's writes cost
+//     from what the operator adds to them.
 //  2. The operator run: N conversations are put into the simulator with the bot active,
 //     the world's Secret and Switchboard are created, the manager starts, and N
 //     ConversationControls are created with -concurrency workers: most ask for the
