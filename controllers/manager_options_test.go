@@ -201,7 +201,7 @@ func TestTheCacheTransformSharesRepeatedStrings(t *testing.T) {
 	}
 	same := func(what, x, y string) {
 		t.Helper()
-		if x != y || unsafe.StringData(x) != unsafe.StringData(y) {
+		if x != y || unsafe.StringData(x) != unsafe.StringData(y) { //nolint:gosec // G103: the test compares where the strings are stored, to prove they are shared
 			t.Errorf("%s: %q and %q are not one shared string", what, x, y)
 		}
 	}
@@ -218,7 +218,7 @@ func TestTheCacheTransformSharesRepeatedStrings(t *testing.T) {
 	same("pending", a.Status.PendingIntegration.IntegrationType, b.Status.PendingIntegration.IntegrationType)
 	same("history", a.Status.History[0].From.Name, b.Status.History[0].From.Name)
 	same("history reason", a.Status.History[0].Reason, b.Status.History[0].Reason)
-	if unsafe.StringData(a.Name) == unsafe.StringData(b.Name) {
+	if unsafe.StringData(a.Name) == unsafe.StringData(b.Name) { //nolint:gosec // G103: as above
 		t.Error("names are shared: only repeated fields should be")
 	}
 }

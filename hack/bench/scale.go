@@ -53,8 +53,8 @@ type ScaleReport struct {
 	Restart ScaleRestart `json:"restart"`
 	// MemoryLimit is the container limit the manager was held to (-manager-memory-limit),
 	// and SoftLimit the GOMEMLIMIT it ran with; 0 without one.
-	MemoryLimit int64 `json:"memoryLimitBytes,omitempty"`
-	SoftLimit   int64 `json:"softLimitBytes,omitempty"`
+	MemoryLimit uint64 `json:"memoryLimitBytes,omitempty"`
+	SoftLimit   uint64 `json:"softLimitBytes,omitempty"`
 }
 
 // managerMemoryRatio is the share of the container limit main.go's --go-memory-limit-ratio
@@ -62,15 +62,17 @@ type ScaleReport struct {
 const managerMemoryRatio = 0.9
 
 // memoryLimit parses -manager-memory-limit: the limit and the soft limit, 0 without one.
-func memoryLimit(s string) (limit, soft int64, err error) {
+func memoryLimit(s string) (limit, soft uint64, err error) {
 	if s == "" {
 		return 0, 0, nil
 	}
 	q, err := resource.ParseQuantity(s)
-	if err != nil || q.Value() <= 0 {
+	v := q.Value()
+	if err != nil || v <= 0 {
 		return 0, 0, fmt.Errorf("-manager-memory-limit %q: want a positive quantity such as 256Mi", s)
 	}
-	return q.Value(), int64(float64(q.Value()) * managerMemoryRatio), nil
+	limit = uint64(v)
+	return limit, uint64(float64(limit) * managerMemoryRatio), nil
 }
 
 // ScaleStep is the manager's memory with Objects ConversationControls, all Ready.
@@ -117,7 +119,7 @@ type scaleRun struct {
 	metrics string // the manager's metrics URL
 	pprof   string // the manager's /debug/pprof URL
 	// softLimit is the manager's GOMEMLIMIT; 0 for none.
-	softLimit int64
+	softLimit uint64
 	started   time.Time
 	mgr       *exec.Cmd
 	mgrLog    *os.File
@@ -314,7 +316,7 @@ func (s *scaleRun) startManager(ctx context.Context) error {
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+s.kubecfg)
 	if s.softLimit > 0 {
 		// In a container main.go derives this from the cgroup's limit; here there is none.
-		cmd.Env = append(cmd.Env, "GOMEMLIMIT="+strconv.FormatInt(s.softLimit, 10))
+		cmd.Env = append(cmd.Env, "GOMEMLIMIT="+strconv.FormatUint(s.softLimit, 10))
 	}
 	cmd.Stdout, cmd.Stderr = s.mgrLog, s.mgrLog
 	if err := cmd.Start(); err != nil {
@@ -628,11 +630,11 @@ func writeScaleTable(out io.Writer, r *ScaleReport) error {
 			peak = max(peak, st.HighWater)
 		}
 		verdict := "fits"
-		if peak >= uint64(r.MemoryLimit) {
+		if peak >= r.MemoryLimit {
 			verdict = "DOES NOT FIT"
 		}
 		if _, err := fmt.Fprintf(out, "\nmemory limit %s (GOMEMLIMIT %s): peak VmHWM %s, %s\n",
-			mib(uint64(r.MemoryLimit)), mib(uint64(r.SoftLimit)), mib(peak), verdict); err != nil {
+			mib(r.MemoryLimit), mib(r.SoftLimit), mib(peak), verdict); err != nil {
 			return err
 		}
 	}
