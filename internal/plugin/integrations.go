@@ -21,7 +21,6 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	sbv1 "github.com/switchboard-operator/switchboard-operator/api/v1alpha1"
 )
@@ -77,18 +76,9 @@ func (o *options) printIntegrations(sb *sbv1.Switchboard) error {
 
 // getSwitchboard reads one Switchboard of the namespace.
 func (o *options) getSwitchboard(ctx context.Context, name string) (*sbv1.Switchboard, error) {
-	c, err := o.kube()
-	if err != nil {
-		return nil, err
-	}
-	ns, err := o.namespace()
-	if err != nil {
-		return nil, err
-	}
 	var sb sbv1.Switchboard
-	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &sb); err != nil {
-		return nil, notFoundOr(err, "Switchboard", ns, name)
+	if err := o.getObject(ctx, "Switchboard", name, &sb); err != nil {
+		return nil, err
 	}
-	sb.SetGroupVersionKind(sbv1.GroupVersion.WithKind("Switchboard"))
 	return &sb, nil
 }

@@ -200,18 +200,27 @@ func (o *options) describeAction(a *sbv1.AppliedAction) string {
 // getControl reads one ConversationControl of the namespace; its error says which one
 // is missing and where.
 func (o *options) getControl(ctx context.Context, name string) (*sbv1.ConversationControl, error) {
+	var cc sbv1.ConversationControl
+	if err := o.getObject(ctx, "ConversationControl", name, &cc); err != nil {
+		return nil, err
+	}
+	return &cc, nil
+}
+
+// getObject reads the object of kind (one of this API's) named name in the namespace into
+// obj, with its kind set; its error says which one is missing and where.
+func (o *options) getObject(ctx context.Context, kind, name string, obj client.Object) error {
 	c, err := o.kube()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	ns, err := o.namespace()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	var cc sbv1.ConversationControl
-	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &cc); err != nil {
-		return nil, notFoundOr(err, "ConversationControl", ns, name)
+	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, obj); err != nil {
+		return notFoundOr(err, kind, ns, name)
 	}
-	cc.SetGroupVersionKind(sbv1.GroupVersion.WithKind("ConversationControl"))
-	return &cc, nil
+	obj.GetObjectKind().SetGroupVersionKind(sbv1.GroupVersion.WithKind(kind))
+	return nil
 }
