@@ -78,7 +78,7 @@ func TestLeaderElectionIDIsPerShard(t *testing.T) {
 
 func TestApplyToSetsCacheSelectorsTransformLeaseAndWarmup(t *testing.T) {
 	var opts ctrl.Options
-	if err := (ManagerOptions{WatchLabelSelector: "shard=a", Shard: "a", EnableWarmup: true}).ApplyTo(&opts); err != nil {
+	if err := (ManagerOptions{WatchLabelSelector: "shard=a", Shard: "a", EnableWarmup: true, PprofBindAddress: "127.0.0.1:8082"}).ApplyTo(&opts); err != nil {
 		t.Fatal(err)
 	}
 	if len(opts.Cache.ByObject) != 2 {
@@ -97,6 +97,9 @@ func TestApplyToSetsCacheSelectorsTransformLeaseAndWarmup(t *testing.T) {
 	if opts.Cache.DefaultTransform == nil || opts.LeaderElectionID != "switchboard-operator-a.conversations.dev" {
 		t.Errorf("transform set %v, Lease %q", opts.Cache.DefaultTransform != nil, opts.LeaderElectionID)
 	}
+	if opts.PprofBindAddress != "127.0.0.1:8082" {
+		t.Errorf("pprof address %q, want --pprof-bind-address's 127.0.0.1:8082", opts.PprofBindAddress)
+	}
 	if opts.Controller.EnableWarmup == nil || !*opts.Controller.EnableWarmup {
 		t.Error("--enable-warmup did not set the controllers' EnableWarmup")
 	}
@@ -105,7 +108,7 @@ func TestApplyToSetsCacheSelectorsTransformLeaseAndWarmup(t *testing.T) {
 	if err := (ManagerOptions{}).ApplyTo(&plain); err != nil {
 		t.Fatal(err)
 	}
-	if plain.Cache.ByObject != nil || plain.Controller.EnableWarmup != nil || plain.LeaderElectionID != LeaderElectionID {
+	if plain.Cache.ByObject != nil || plain.Controller.EnableWarmup != nil || plain.LeaderElectionID != LeaderElectionID || plain.PprofBindAddress != "" {
 		t.Errorf("without flags: selectors %v, warm-up %v, Lease %q; want none, unset, %q",
 			plain.Cache.ByObject, plain.Controller.EnableWarmup, plain.LeaderElectionID, LeaderElectionID)
 	}

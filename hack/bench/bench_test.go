@@ -518,3 +518,18 @@ func TestAPIServerProfileWritesTheProfileAndNamesAFailure(t *testing.T) {
 		t.Errorf("a refused profile = %v, want an error with the status", err)
 	}
 }
+
+func TestManagerMemoryLimitGivesTheSoftLimitAContainerWould(t *testing.T) {
+	limit, soft, err := memoryLimit("512Mi")
+	if err != nil || limit != 512<<20 || soft != 483183820 {
+		t.Fatalf("memoryLimit(512Mi) = %d, %d, %v; want %d and 90%% of it", limit, soft, err, 512<<20)
+	}
+	if limit, soft, err := memoryLimit(""); err != nil || limit != 0 || soft != 0 {
+		t.Fatalf("memoryLimit(\"\") = %d, %d, %v; want no limit", limit, soft, err)
+	}
+	for _, bad := range []string{"lots", "0", "-1Gi"} {
+		if _, _, err := memoryLimit(bad); err == nil || !strings.Contains(err.Error(), "-manager-memory-limit") {
+			t.Errorf("memoryLimit(%q): err %v, want one naming -manager-memory-limit", bad, err)
+		}
+	}
+}
