@@ -33,7 +33,7 @@ var _ = Describe("The status's managedFields", func() {
 		var status string
 		for _, mf := range got.ManagedFields {
 			if mf.Manager == FieldOwner && mf.Subresource == "status" && mf.FieldsV1 != nil {
-				status = string(mf.FieldsV1.Raw)
+				status = mf.FieldsV1.GetRawString()
 			}
 		}
 		Expect(status).NotTo(BeEmpty(), "the operator's status entry in managedFields")
